@@ -1,0 +1,61 @@
+"""Owns the interface strings, languages, components and facts read from data/.
+
+Both the static site (hooks/) and the service import this module, so each string exists
+once per language (data/strings/<lang>.yml).
+"""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import yaml
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DEFAULT_LANGUAGE = "en"
+
+
+@functools.cache
+def strings(lang: str) -> dict:
+    """The nested string table of one language (raises KeyError for an unknown language)."""
+    path = DATA_DIR / "strings" / f"{lang}.yml"
+    if not path.is_file():
+        raise KeyError(lang)
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+@functools.cache
+def languages() -> tuple[str, ...]:
+    """Site languages: one per strings file, the default first."""
+    codes = sorted(p.stem for p in (DATA_DIR / "strings").glob("*.yml"))
+    codes.remove(DEFAULT_LANGUAGE)
+    return (DEFAULT_LANGUAGE, *codes)
+
+
+def text_direction(lang: str) -> str:
+    return strings(lang)["meta"]["dir"]
+
+
+def t(lang: str, key: str, **values) -> str:
+    """The string at dotted `key` in `lang`, formatted with `values`; English if the language
+    lacks it (the completeness test keeps that from shipping)."""
+    for table in (strings(lang), strings(DEFAULT_LANGUAGE)):
+        node = table
+        for part in key.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+            if node is None:
+                break
+        if isinstance(node, str):
+            return node.format(**values) if values else node
+    raise KeyError(key)
+
+
+@functools.cache
+def components() -> tuple[str, ...]:
+    """Programme component slugs in site order (data/components.yml)."""
+    return tuple(yaml.safe_load((DATA_DIR / "components.yml").read_text(encoding="utf-8")))
+
+
+@functools.cache
+def facts() -> dict:
+    """data/facts.yml: key -> {"value": ... or None, "source": ...}."""
+    return yaml.safe_load((DATA_DIR / "facts.yml").read_text(encoding="utf-8"))

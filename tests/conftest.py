@@ -1,0 +1,5 @@
+"""Shared fixtures, one module per part of the system."""
+pytest_plugins = [
+    "tests.fixtures_site",
+    "tests.fixtures_browser",
+]

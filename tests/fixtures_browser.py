@@ -1,0 +1,40 @@
+"""Debian's Chromium driven by Playwright at a cheap phone's size (360x640)."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PHONE = {"width": 360, "height": 640}
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(params=[True, False], ids=["js", "nojs"])
+def phone(request, browser):
+    """A fresh phone-sized page, once with JavaScript on and once with it off."""
+    context = browser.new_context(viewport=PHONE, java_script_enabled=request.param)
+    page = context.new_page()
+    page.js_enabled = request.param
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone_nojs(browser):
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    yield context.new_page()
+    context.close()
