@@ -1,0 +1,153 @@
+/* Site search, loaded only when the reader opens search (see overrides/main.html).
+   Fetches this language's index (hooks/search_index.py: {strings, docs:[{location,title,text}]})
+   and matches every typed word as a word start, in the title (worth more) or the text.
+   Works on Urdu, Sindhi, Pashto and Punjabi text: diacritics and letter variants are folded. */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  var toggle = document.getElementById("__search");
+  var input = document.querySelector(".md-search__input");
+  var form = document.querySelector(".md-search__form");
+  var meta = document.querySelector(".md-search-result__meta");
+  var list = document.querySelector(".md-search-result__list");
+  if (!script || !toggle || !input || !meta || !list) return;
+  var base = new URL(script.dataset.base.replace(/\/?$/, "/"), document.baseURI);
+  var MAX_RESULTS = 10;
+  var docs = null;
+  var strings = {};
+
+  /* Arabic-script letter variants typed on different keyboards, and their digits. */
+  var FOLD = { "\u064a": "\u06cc", "\u0649": "\u06cc", "\u0643": "\u06a9", "\u0647": "\u06c1",
+    "\u06c3": "\u06c1", "\u0629": "\u06c1", "\u0623": "\u0627", "\u0625": "\u0627", "\u0622": "\u0627" };
+
+  function normalize(text) {
+    return text.normalize("NFKD").toLowerCase()
+      .replace(/[\u0300-\u036f\u064b-\u065f\u0670\u06d6-\u06ed\u200c\u200d\u0640]/g, "")
+      .replace(/[\u064a\u0649\u0643\u0647\u06c3\u0629\u0623\u0625\u0622]/g, function (c) { return FOLD[c]; })
+      .replace(/[\u0660-\u0669]/g, function (c) { return String(c.charCodeAt(0) - 0x660); })
+      .replace(/[\u06f0-\u06f9]/g, function (c) { return String(c.charCodeAt(0) - 0x6f0); });
+  }
+
+  function words(text) {
+    return normalize(text).match(/[\p{L}\p{N}]+/gu) || [];
+  }
+
+  function prepare(index) {
+    strings = index.strings || {};
+    var titles = {};
+    index.docs.forEach(function (doc) {
+      if (doc.location.indexOf("#") < 0) titles[doc.location] = doc.title;
+    });
+    docs = index.docs.map(function (doc) {
+      var page = doc.location.split("#")[0];
+      var pageTitle = titles[page];
+      return {
+        href: new URL(doc.location, base).href,
+        title: pageTitle && pageTitle !== doc.title ? pageTitle + " \u203a " + doc.title : doc.title,
+        text: doc.text,
+        titleWords: words(doc.title + " " + (pageTitle || "")),
+        textWords: words(doc.text)
+      };
+    });
+  }
+
+  function hits(wordList, term) {
+    var count = 0;
+    for (var i = 0; i < wordList.length; i++) if (wordList[i].indexOf(term) === 0) count++;
+    return count;
+  }
+
+  function search(query) {
+    var terms = words(query);
+    if (!terms.length) return null;
+    var found = [];
+    docs.forEach(function (doc) {
+      var score = 0;
+      for (var i = 0; i < terms.length; i++) {
+        var inTitle = hits(doc.titleWords, terms[i]);
+        var inText = hits(doc.textWords, terms[i]);
+        if (!inTitle && !inText) return;
+        score += inTitle * 10 + Math.min(inText, 5);
+      }
+      found.push({ doc: doc, score: score });
+    });
+    found.sort(function (a, b) { return b.score - a.score; });
+    return { terms: terms, results: found.slice(0, MAX_RESULTS), total: found.length };
+  }
+
+  /* A short piece of text around the first word that matched, as DOM nodes (never innerHTML). */
+  function snippet(text, terms) {
+    var p = document.createElement("p");
+    var lower = normalize(text);
+    var at = -1;
+    for (var i = 0; i < terms.length && at < 0; i++) at = lower.indexOf(terms[i]);
+    var start = Math.max(0, at - 40);
+    var piece = text.length === lower.length ? text.slice(start, start + 160) : text.slice(0, 160);
+    if (start > 0) piece = "\u2026" + piece;
+    if (start + 160 < text.length) piece += "\u2026";
+    var pieceNorm = normalize(piece);
+    var term = terms[i - 1] || "";
+    var hit = term && pieceNorm.length === piece.length ? pieceNorm.indexOf(term) : -1;
+    if (hit < 0) {
+      p.textContent = piece;
+    } else {
+      var mark = document.createElement("mark");
+      mark.textContent = piece.slice(hit, hit + term.length);
+      p.append(piece.slice(0, hit), mark, piece.slice(hit + term.length));
+    }
+    return p;
+  }
+
+  function render() {
+    list.textContent = "";
+    if (!docs) return;
+    var outcome = search(input.value);
+    if (!outcome) { meta.textContent = strings.type || ""; return; }
+    var n = outcome.total;
+    meta.textContent = n === 0 ? strings.none : n === 1 ? strings.one : (strings.other || "").replace("{count}", n);
+    outcome.results.forEach(function (result) {
+      var item = document.createElement("li");
+      item.className = "md-search-result__item";
+      var link = document.createElement("a");
+      link.className = "md-search-result__link";
+      link.href = result.doc.href;
+      var article = document.createElement("article");
+      article.className = "md-search-result__article md-typeset";
+      var title = document.createElement("h1");
+      title.textContent = result.doc.title;
+      article.append(title, snippet(result.doc.text, outcome.terms));
+      link.append(article);
+      item.append(link);
+      list.append(item);
+    });
+  }
+
+  function open() {
+    if (toggle.checked) input.focus();
+  }
+
+  input.addEventListener("input", render);
+  form.addEventListener("reset", function () { setTimeout(render, 0); });
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var first = list.querySelector("a");
+    if (first) location.href = first.href;
+  });
+  toggle.addEventListener("change", open);
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && toggle.checked) { toggle.checked = false; input.blur(); }
+  });
+  /* Choosing a result that points into this same page: close search so the text shows. */
+  list.addEventListener("click", function () { toggle.checked = false; });
+
+  fetch(new URL(script.dataset.index, document.baseURI))
+    .then(function (response) {
+      if (!response.ok) throw new Error(response.status);
+      return response.json();
+    })
+    .then(function (index) { prepare(index); render(); open(); })
+    .catch(function () {
+      var loader = document.querySelector("script[data-error]");
+      meta.textContent = strings.error || (loader ? loader.dataset.error : "");
+    });
+})();

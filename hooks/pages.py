@@ -1,0 +1,105 @@
+"""Owns what each page knows about its language: the `site` template context (strings in the
+reader's language, draft / not-yet-translated notices, the reader's search index), Material's
+own interface strings taken from data/strings, and `<html lang dir>` on every page.
+"""
+from __future__ import annotations
+
+import re
+
+from mkdocs.plugins import event_priority
+
+import _shared
+
+# Material's interface keys (partials/languages/*.html) that we answer from data/strings, so each
+# string exists once per language and a new language needs no copy of Material's partial.
+MATERIAL_KEYS = {
+    "direction": "meta.dir",
+    "action.skip": "site.skip_to_content",
+    "header": "site.header_label",
+    "nav": "site.nav_label",
+    "toc": "site.toc_label",
+    "footer": "site.footer_label",
+    "select.language": "site.select_language",
+    "search": "site.search_label",
+    "search.placeholder": "site.search_placeholder",
+    "search.reset": "site.search_reset",
+    "search.result.initializer": "site.search_loading",
+}
+# Pages the footer links to, when they exist (file names are the same in every language).
+FOOTER_PAGES = (("stay-safe.md", "footer_stay_safe"), ("feedback.md", "footer_feedback"),
+                ("about.md", "footer_about"))
+HTML_TAG = re.compile(r'<html lang="([^"]+)"')
+
+_pages_in_build: set[str] = set()
+
+
+def theme_string(lang: str, key: str) -> str:
+    """Material's `lang.t(key)` answered from our strings ("" = let Material answer)."""
+    ours = MATERIAL_KEYS.get(key)
+    if not ours:
+        return ""
+    try:
+        return _shared.t(lang, ours)
+    except KeyError:
+        return ""
+
+
+def site_context(config, page=None) -> dict:
+    """Everything our templates need, in the reader's language."""
+    lang = _shared.current_language(config)
+    root = _shared.language_root(config, lang)
+    text_lang = getattr(page.file, "locale", lang) if page is not None else lang
+    meta = (page.meta if page is not None else None) or {}
+    translation = meta.get("translation") or {}
+    return {
+        "lang": lang,
+        "dir": _shared.text_direction(lang),
+        "root": root,
+        "text_lang": text_lang,
+        "text_dir": _shared.text_direction(text_lang),
+        # the plugin's fallback_to_default: an English page shown under /ur/
+        "missing": text_lang != lang,
+        "draft": isinstance(translation, dict) and translation.get("status") == "draft",
+        "search_index": f"{root}search/index.json",
+        "footer_links": [(root + name[:-3] + "/", key) for name, key in FOOTER_PAGES
+                         if name in _pages_in_build],
+        "t": lambda key, **values: _shared.t(lang, f"site.{key}", **values),
+    }
+
+
+@event_priority(-150)  # after the i18n plugin (-100) has sorted files per language
+def on_files(files, config):
+    _pages_in_build.clear()
+    _pages_in_build.update(getattr(f, "norm_src_uri", f.src_uri) for f in files.documentation_pages())
+    return files
+
+
+def on_env(env, config, files):
+    env.globals["theme_string"] = theme_string
+    return env
+
+
+def on_page_context(context, page, config, nav):
+    context["site"] = site_context(config, page)
+    return context
+
+
+def on_template_context(context, template_name, config):
+    context["site"] = site_context(config)
+    return context
+
+
+def set_html_dir(output: str) -> str:
+    """Material puts `dir` on <body> only; screen readers, the browser's own UI and CSS
+    `:dir()` read it from <html>, so the root element carries it too."""
+    def add_dir(match):
+        return f'{match.group(0)} dir="{_shared.text_direction(match.group(1))}"'
+    return HTML_TAG.sub(add_dir, output, count=1)
+
+
+def on_post_page(output, page, config):
+    return set_html_dir(output)
+
+
+def on_post_template(output, template_name, config):
+    return set_html_dir(output) if template_name.endswith(".html") else output

@@ -1,0 +1,80 @@
+"""Owns the per-language search indexes: site/search/index.json (default language) and
+site/<lang>/search/index.json, each holding only that language's pages.
+
+Material's search plugin writes one index for every language (mkdocs-static-i18n #271), which
+would make an Urdu reader download English too. docs/assets/search.js fetches only the
+reader's index, and only when the reader opens search. The index also carries the result
+strings in its language, so pages don't pay for them on every visit.
+"""
+from __future__ import annotations
+
+import html
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+from mkdocs.plugins import event_priority, get_plugin_logger
+
+import _shared
+
+log = get_plugin_logger("search_index")
+COMBINED = Path("search") / "search_index.json"
+RESULT_STRINGS = {"type": "search_type", "none": "search_none", "one": "search_one",
+                  "other": "search_other", "error": "search_error"}
+
+
+class _Text(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data):
+        self.parts.append(data)
+
+
+def plain_text(fragment: str) -> str:
+    parser = _Text()
+    parser.feed(fragment or "")
+    parser.close()
+    return re.sub(r"\s+", " ", html.unescape(" ".join(parser.parts))).strip()
+
+
+def entries_for(docs: list[dict], root: str, other_roots: list[str]) -> list[dict]:
+    """The entries under `root` ("" = default language: not under any other language's root)."""
+    picked = []
+    for doc in docs:
+        location = doc.get("location", "")
+        if root:
+            keep = location.startswith(root)
+        else:
+            keep = not any(location.startswith(other) for other in other_roots)
+        if keep:
+            picked.append({"location": location, "title": plain_text(doc.get("title", "")),
+                           "text": plain_text(doc.get("text", ""))})
+    return picked
+
+
+@event_priority(-200)
+def on_post_build(config):
+    if not _shared.is_final_post_build(config):
+        return
+    site = Path(config.site_dir)
+    combined = site / COMBINED
+    if not combined.is_file():
+        log.warning(f"{COMBINED} was not built (is the search plugin enabled?): no search index")
+        return
+    docs = json.loads(combined.read_text(encoding="utf-8")).get("docs", [])
+    languages = _shared.built_languages(config)
+    roots = {lang: _shared.language_root(config, lang) for lang in languages}
+    for lang, root in roots.items():
+        index = {
+            "lang": lang,
+            "strings": {k: _shared.t(lang, f"site.{v}") for k, v in RESULT_STRINGS.items()},
+            "docs": entries_for(docs, root, [r for r in roots.values() if r]),
+        }
+        path = site / root / "search" / "index.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    # Nothing loads the all-languages file any more; don't publish it.
+    combined.unlink()
