@@ -1,0 +1,35 @@
+"""The feedback service: `create_app` builds it (config, storage, blueprints); nothing else
+happens at import. Run with `flask --app feedback_api run` or gunicorn (deploy/gunicorn.conf.py)."""
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    from . import config, errors, forms, ops, public, site, storage
+    from .limits import limiter
+
+    app = Flask(__name__, instance_path=os.environ.get("FEEDBACK_INSTANCE_PATH") or None)
+    config.load(app, test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    if int(app.config["TRUSTED_PROXIES"]) > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+    if app.config["MIGRATE_ON_START"] and storage.pending(app.config["DATABASE"]):
+        storage.migrate(app.config["DATABASE"])
+
+    app.jinja_env.globals.update(forms.template_globals(), site_home=public.site_home)
+    limiter.init_app(app)
+    if app.config["CORS_ORIGINS"]:
+        from flask_cors import CORS
+        CORS(app, resources={r"/api/v1/*": {"origins": app.config["CORS_ORIGINS"]}},
+             methods=["GET", "POST", "OPTIONS"], allow_headers=["Content-Type"], max_age=600)
+    app.register_blueprint(public.bp)
+    ops.init_app(app)
+    errors.init_app(app)
+    site.init_app(app)
+    return app

@@ -1,0 +1,43 @@
+"""gunicorn settings for the feedback service: `gunicorn -c deploy/gunicorn.conf.py`.
+
+- gthread workers: requests wait on SQLite's fsync and on the network, threads overlap that.
+- ONE process by default, so flask-limiter's memory:// counters are the only counters. With
+  FEEDBACK_WORKERS > 1 set FEEDBACK_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0 (else each
+  worker allows the full limit).
+- Migrations run once here, in the master before any worker forks (on_starting), never
+  concurrently in each worker (FINDINGS); workers open their own connections after the fork.
+Every setting below can be changed by environment variable, shown next to it.
+"""
+import os
+
+wsgi_app = "feedback_api:create_app()"
+bind = os.environ.get("FEEDBACK_BIND", "127.0.0.1:8000")
+worker_class = "gthread"
+workers = int(os.environ.get("FEEDBACK_WORKERS", "1"))
+threads = int(os.environ.get("FEEDBACK_THREADS", "8"))
+# A slow 2G client must not hold a thread forever; the body limit is 32 KiB anyway.
+timeout = int(os.environ.get("FEEDBACK_TIMEOUT", "30"))
+graceful_timeout = 20
+keepalive = 5
+# Request line and header limits: nothing we serve needs more.
+limit_request_line = 4094
+limit_request_fields = 60
+accesslog = os.environ.get("FEEDBACK_ACCESS_LOG", "-") or None
+errorlog = "-"
+loglevel = os.environ.get("FEEDBACK_LOG_LEVEL", "info")
+# Access log without the client address or query string (references live in URLs).
+access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+# gunicorn 27's control socket defaults to one path per user: two instances on one box (tests,
+# benchmarks) would fight over it. We do not use it.
+control_socket_disable = True
+forwarded_allow_ips = os.environ.get("FEEDBACK_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def on_starting(server):
+    """Apply pending migrations once, in the master, before workers start."""
+    from feedback_api import create_app, storage
+
+    app = create_app({"MIGRATE_ON_START": False})
+    applied = storage.migrate(app.config["DATABASE"])
+    server.log.info("database %s: %s", app.config["DATABASE"],
+                    f"applied {', '.join(applied)}" if applied else "up to date")

@@ -1,0 +1,90 @@
+"""Owns HTTP errors and response headers for the service: DESIGN.md error bodies, pages in the
+reader's language for browsers and form posts, and the security headers on every response."""
+from __future__ import annotations
+
+import math
+import time
+
+from flask import Flask, current_app, g, request
+from flask_limiter import RateLimitExceeded
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from . import i18n, public, validation
+from .limits import limiter
+
+CODES = {400: "validation_failed", 404: "not_found", 405: "method_not_allowed",
+         413: "payload_too_large", 415: "unsupported_media_type", 429: "rate_limited",
+         500: "server_error"}
+# Our own pages load only our stylesheet and post only to us.
+SERVICE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+               "frame-ancestors 'none'; base-uri 'none'")
+
+
+def _ours() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def retry_after_seconds() -> int:
+    current = limiter.current_limit
+    if current is None:
+        return 60
+    return max(1, math.ceil(current.reset_at - time.time()))
+
+
+def handle_rate_limited(exc: RateLimitExceeded):
+    seconds = retry_after_seconds()
+    if request.mimetype == validation.FORM and request.method == "POST":
+        # Keep what they wrote: the same form again, filled in, with how long to wait.
+        data = {k: v for k, v in request.form.items() if isinstance(v, str)}
+        lang = public.requested_language(data)
+        notice = i18n.t(lang, "errors.rate_limited", seconds=seconds)
+        values = validation.form_values(data)
+        if request.endpoint == "public.create_rating":
+            response = public.rating_form_page(lang, values, {}, 429, notice)
+        else:
+            response = public.feedback_form_page(lang, values, {}, 429, notice)
+    else:
+        response = public.error_response(429, "rate_limited", seconds=seconds)
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
+def handle_http_error(exc: HTTPException):
+    if not _ours():
+        return exc  # the site (site.py) and moderation answer their own paths
+    code = CODES.get(exc.code, "server_error" if (exc.code or 500) >= 500 else "validation_failed")
+    response = public.error_response(exc.code or 500, code)
+    if exc.code == 405 and exc.valid_methods:
+        response.headers["Allow"] = ", ".join(exc.valid_methods)
+    return response
+
+
+def handle_unexpected(exc: Exception):
+    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    if not _ours():
+        return InternalServerError()
+    return public.error_response(500, "server_error")
+
+
+def security_headers(response):
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if getattr(g, "site_file", False):
+        headers.setdefault("Referrer-Policy", "same-origin")
+    else:
+        # Status URLs carry a reference: never send them to anyone in a Referer.
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        headers.setdefault("Content-Security-Policy", SERVICE_CSP)
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(RateLimitExceeded, handle_rate_limited)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected)
+    app.after_request(security_headers)

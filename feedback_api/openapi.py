@@ -1,0 +1,292 @@
+"""Owns the OpenAPI 3 document of the public API (served at /api/v1/openapi.json).
+
+Enumerations come from data/ (languages, components) so the document cannot drift from what
+validation accepts; tests check every response they see against this document, and
+schemathesis fuzzes the app from it.
+"""
+from __future__ import annotations
+
+import functools
+
+from . import i18n, references, validation
+from .config import DEFAULTS
+
+VERSION = "1.0.0"
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema_name: str) -> dict:
+    return {"application/json": {"schema": _ref(schema_name)}}
+
+
+def _error(description: str, html: bool = True) -> dict:
+    content = _json("Error")
+    if html:
+        content["text/html"] = {"schema": {"type": "string"}}
+    return {"description": description, "content": content}
+
+
+HTML = {"text/html": {"schema": {"type": "string"}}}
+RATE_LIMITED = {
+    "description": "Too many requests from this client; wait Retry-After seconds.",
+    "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1},
+                                "description": "Seconds to wait before trying again."}},
+    "content": {**_json("Error"), **HTML},
+}
+REDIRECT = {"description": "Redirect (see Location).",
+            "headers": {"Location": {"schema": {"type": "string"}}}}
+
+
+def _text(max_chars: int, description: str) -> dict:
+    return {"type": "string", "maxLength": max_chars, "description": description}
+
+
+@functools.cache
+def document() -> dict:
+    languages = list(i18n.languages())
+    components = [*i18n.components(), "general"]
+    boolean_or_word = {"oneOf": [{"type": "boolean"},
+                                 {"type": "string", "enum": sorted(validation.TRUE_WORDS | validation.FALSE_WORDS)}]}
+    reference_param = {"name": "reference", "in": "path", "required": True,
+                       "description": "A reference as given (any case; dashes and spaces optional).",
+                       "schema": {"type": "string", "maxLength": 64}}
+    lang_param = {"name": "lang", "in": "query", "required": False,
+                  "description": "Language of an HTML answer.", "schema": {"type": "string", "enum": languages}}
+    submission_body = {
+        "content": {
+            "application/json": {"schema": _ref("SubmissionRequest")},
+            "application/x-www-form-urlencoded": {"schema": _ref("SubmissionRequest")},
+        },
+        "required": True,
+    }
+    rating_body = {
+        "content": {
+            "application/json": {"schema": _ref("RatingRequest")},
+            "application/x-www-form-urlencoded": {"schema": _ref("RatingRequest")},
+        },
+        "required": True,
+    }
+    common_write_errors = {
+        "400": _error("Invalid fields (`error.fields` names each) or an unreadable body "
+                      "(malformed JSON, invalid UTF-8). A form post gets the form again, filled in."),
+        "413": _error("The body is larger than the limit."),
+        "415": _error("Not application/json or application/x-www-form-urlencoded (UTF-8)."),
+        "429": RATE_LIMITED,
+    }
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Ehsaas community outreach: feedback service",
+            "version": VERSION,
+            "description": "Questions, feedback and page ratings from the public, and the status "
+                           "of a submission by its reference. Write routes and lookups are rate "
+                           "limited per client.",
+        },
+        "servers": [{"url": "/"}],
+        "paths": {
+            "/api/v1/submissions": {
+                "post": {
+                    "operationId": "createSubmission",
+                    "summary": "Send a question, complaint, suggestion, feedback or thanks.",
+                    "requestBody": submission_body,
+                    "responses": {
+                        "201": {"description": "Stored. Keep the reference.",
+                                "headers": {"Location": {"schema": {"type": "string"}}},
+                                "content": _json("SubmissionAck")},
+                        "200": {"description": "The same message from the same client within a few "
+                                               "minutes: stored once, the first reference again.",
+                                "content": _json("SubmissionAck")},
+                        "303": {**REDIRECT, "description": "Form post: to the confirmation page."},
+                        **common_write_errors,
+                    },
+                },
+                "get": {
+                    "operationId": "lookupSubmission",
+                    "summary": "The check page's GET form: redirects to the submission's canonical URL.",
+                    "parameters": [
+                        {"name": "reference", "in": "query", "required": True,
+                         "schema": {"type": "string", "maxLength": 64}},
+                        lang_param,
+                    ],
+                    "responses": {
+                        "303": {**REDIRECT, "description": "To /api/v1/submissions/{reference}."},
+                        "400": _error("Not a valid reference (wrong length or check character)."),
+                        "429": RATE_LIMITED,
+                    },
+                },
+            },
+            "/api/v1/submissions/{reference}": {
+                "get": {
+                    "operationId": "getSubmissionStatus",
+                    "summary": "Public status of a submission and any published answer.",
+                    "description": "JSON by default; HTML when the client prefers text/html.",
+                    "parameters": [reference_param, lang_param],
+                    "responses": {
+                        "200": {"description": "The public status.",
+                                "content": {**_json("SubmissionStatus"), **HTML}},
+                        "301": {**REDIRECT, "description": "To the canonical form of the reference."},
+                        "400": _error("Not a valid reference (wrong length or check character)."),
+                        "404": _error("No submission has this reference."),
+                        "429": RATE_LIMITED,
+                    },
+                },
+            },
+            "/api/v1/submissions/{reference}/received": {
+                "get": {
+                    "operationId": "getSubmissionConfirmation",
+                    "summary": "The confirmation page a form post lands on (HTML).",
+                    "parameters": [reference_param, lang_param],
+                    "responses": {
+                        "200": {"description": "Confirmation showing the reference.", "content": HTML},
+                        "404": {"description": "Unknown reference.", "content": HTML},
+                        "429": RATE_LIMITED,
+                    },
+                },
+            },
+            "/api/v1/form": {
+                "get": {
+                    "operationId": "getFeedbackForm",
+                    "summary": "The feedback form as a page (HTML).",
+                    "parameters": [lang_param,
+                                   {"name": "page", "in": "query", "schema": {"type": "string"}},
+                                   {"name": "kind", "in": "query", "schema": {"type": "string"}}],
+                    "responses": {"200": {"description": "The form.", "content": HTML}},
+                },
+            },
+            "/api/v1/ratings": {
+                "post": {
+                    "operationId": "createRating",
+                    "summary": "\"Was this page helpful?\"",
+                    "requestBody": rating_body,
+                    "responses": {
+                        "201": {"description": "Recorded.", "content": _json("RatingAck")},
+                        "303": {**REDIRECT, "description": "Form post: to the thank-you page."},
+                        **common_write_errors,
+                    },
+                },
+            },
+            "/api/v1/ratings/thanks": {
+                "get": {
+                    "operationId": "getRatingThanks",
+                    "summary": "Thank-you page after a rating form post (HTML).",
+                    "parameters": [lang_param, {"name": "page", "in": "query", "schema": {"type": "string"}}],
+                    "responses": {"200": {"description": "Thank you.", "content": HTML}},
+                },
+            },
+            "/api/v1/openapi.json": {
+                "get": {
+                    "operationId": "getOpenApi",
+                    "summary": "This document.",
+                    "responses": {"200": {"description": "OpenAPI 3 document.",
+                                          "content": {"application/json": {"schema": {"type": "object"}}}}},
+                },
+            },
+            "/healthz": {
+                "get": {
+                    "operationId": "getHealth",
+                    "summary": "Liveness and a database check.",
+                    "responses": {
+                        "200": {"description": "Healthy.", "content": _json("Health")},
+                        "503": {"description": "The database fails or needs migrating.",
+                                "content": _json("Health")},
+                    },
+                },
+            },
+        },
+        "components": {
+            "schemas": {
+                "SubmissionRequest": {
+                    "type": "object",
+                    "required": ["message"],
+                    "properties": {
+                        "kind": {"type": "string", "enum": list(validation.KINDS), "default": "feedback"},
+                        "message": {"type": "string", "minLength": 1,
+                                    "maxLength": DEFAULTS["MESSAGE_MAX_CHARS"],
+                                    "description": "Required; control characters other than line "
+                                                   "breaks and tabs are refused; direction overrides "
+                                                   "are removed."},
+                        "language": {"type": "string", "enum": languages,
+                                     "description": "Default: the browser's preferred site language."},
+                        "component": {"type": "string", "enum": components, "default": "general"},
+                        "page": {"type": "string", "maxLength": DEFAULTS["PAGE_MAX_CHARS"],
+                                 "pattern": "^/(?!/)", "description": "Site path the form was on."},
+                        "district": _text(DEFAULTS["DISTRICT_MAX_CHARS"], "District, free text."),
+                        "name": _text(DEFAULTS["NAME_MAX_CHARS"], "Personal data: stored apart, never published."),
+                        "contact": _text(DEFAULTS["CONTACT_MAX_CHARS"], "Phone or email; personal data."),
+                        "consent_to_contact": boolean_or_word,
+                        "website": {"type": "string", "maxLength": 0,
+                                    "description": "Honeypot: leave empty."},
+                    },
+                },
+                "SubmissionAck": {
+                    "type": "object",
+                    "required": ["reference", "status", "status_url", "duplicate"],
+                    "properties": {
+                        "reference": {"type": "string", "pattern": references.PATTERN},
+                        "status": {"type": "string", "enum": ["received"]},
+                        "status_url": {"type": "string"},
+                        "duplicate": {"type": "boolean"},
+                    },
+                },
+                "SubmissionStatus": {
+                    "type": "object",
+                    "required": ["reference", "status", "kind", "component", "language",
+                                 "received_at", "answer", "status_url"],
+                    "properties": {
+                        "reference": {"type": "string", "pattern": references.PATTERN},
+                        "status": {"type": "string", "enum": ["received", "in_review", "answered", "closed"]},
+                        "kind": {"type": "string"},
+                        "component": {"type": "string"},
+                        "language": {"type": "string"},
+                        "received_at": {"type": "string", "format": "date-time"},
+                        "status_url": {"type": "string"},
+                        "answer": {
+                            "type": "object", "nullable": True,
+                            "required": ["body", "language", "published_at"],
+                            "properties": {"body": {"type": "string"}, "language": {"type": "string"},
+                                           "published_at": {"type": "string", "nullable": True}},
+                        },
+                    },
+                },
+                "RatingRequest": {
+                    "type": "object",
+                    "required": ["page", "helpful"],
+                    "properties": {
+                        "page": {"type": "string", "minLength": 1, "maxLength": DEFAULTS["PAGE_MAX_CHARS"],
+                                 "pattern": "^/(?!/)"},
+                        "language": {"type": "string", "enum": languages},
+                        "helpful": boolean_or_word,
+                        "comment": _text(DEFAULTS["COMMENT_MAX_CHARS"], "Optional."),
+                    },
+                },
+                "RatingAck": {
+                    "type": "object", "required": ["status"],
+                    "properties": {"status": {"type": "string", "enum": ["recorded"]}},
+                },
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {"error": {
+                        "type": "object",
+                        "required": ["code", "message"],
+                        "properties": {
+                            "code": {"type": "string"},
+                            "message": {"type": "string", "description": "In the request's language."},
+                            "fields": {"type": "object", "additionalProperties": {
+                                "type": "object", "required": ["code", "message"],
+                                "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}},
+                        },
+                    }},
+                },
+                "Health": {
+                    "type": "object", "required": ["status", "database"],
+                    "properties": {"status": {"type": "string", "enum": ["ok", "error"]},
+                                   "database": {"type": "string"},
+                                   "schema_version": {"type": "integer"}},
+                },
+            },
+        },
+    }

@@ -1,0 +1,55 @@
+"""Owns operations: the health check and the Flask CLI (`flask --app feedback_api init-db|backup`)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+
+import click
+from flask import Blueprint, Flask, current_app, jsonify
+
+from . import storage
+
+bp = Blueprint("ops", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    """Liveness plus a real query; 503 (so a load balancer stops sending) if the database fails."""
+    try:
+        state = storage.check(storage.get_db())
+    except sqlite3.Error as exc:
+        current_app.logger.error("health check: database error: %s", exc)
+        return jsonify({"status": "error", "database": "error"}), 503
+    ok = state["pending_migrations"] == 0
+    body = {"status": "ok" if ok else "error", "database": "ok" if ok else "migrations pending",
+            "schema_version": state["schema_version"]}
+    response = jsonify(body)
+    response.status_code = 200 if ok else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@click.command("init-db")
+def init_db_command():
+    """Create the database or apply pending migrations (safe to run again)."""
+    path = current_app.config["DATABASE"]
+    applied = storage.migrate(path)
+    click.echo(f"{path}: applied {', '.join(applied)}" if applied else f"{path}: up to date")
+
+
+@click.command("backup")
+@click.argument("destination", required=False)
+def backup_command(destination):
+    """Write an online, consistent copy of the database (default: instance/backups/<UTC time>.sqlite3)."""
+    if not destination:
+        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        destination = f"{current_app.instance_path}/backups/feedback-{stamp}.sqlite3"
+    result = storage.backup(current_app.config["DATABASE"], destination)
+    click.echo(json.dumps(result))
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.cli.add_command(init_db_command)
+    app.cli.add_command(backup_command)

@@ -1,0 +1,33 @@
+"""Owns the first, automatic sensitivity flag: keyword lists in data/sensitive_keywords.yml."""
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+import yaml
+
+from .i18n import DATA_DIR
+
+
+@functools.cache
+def _terms() -> tuple[tuple[str, re.Pattern], ...]:
+    """(category, pattern) pairs; a term must start a word ("rape" must not match "grape")."""
+    table = yaml.safe_load((DATA_DIR / "sensitive_keywords.yml").read_text(encoding="utf-8"))
+    return tuple((category, re.compile(r"(?<!\w)" + re.escape(_fold(str(term)))))
+                 for category, by_language in table.items()
+                 for terms in by_language.values() for term in terms)
+
+
+def _fold(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def categories(message: str) -> list[str]:
+    """The sensitive categories whose terms occur in `message` (empty: none)."""
+    folded = _fold(message)
+    return sorted({category for category, term in _terms() if term.search(folded)})
+
+
+def is_sensitive(message: str) -> bool:
+    return bool(categories(message))

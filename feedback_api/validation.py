@@ -1,0 +1,189 @@
+"""Owns validation: reading request bodies safely and turning fields into clean values.
+
+Every check looks at the type before the value (schemathesis finds the 500 otherwise), and
+every failure names the field and a code that data/strings/<lang>.yml `errors.<code>` explains.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import unicodedata
+from urllib.parse import parse_qsl
+
+from flask import Request
+
+from . import i18n
+
+FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
+KINDS = ("question", "feedback", "complaint", "suggestion", "appreciation")
+TRUE_WORDS = {"1", "true", "yes", "on", "y"}
+FALSE_WORDS = {"", "0", "false", "no", "off", "n"}
+# Explicit direction embeddings, overrides and isolates: in a message they can make text
+# display in an order other than stored ("Trojan source"). They are removed; the marks
+# LRM/RLM/ALM, which Urdu text uses legitimately, stay. Pages also show user text in <bdi>.
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_STRIP = dict.fromkeys(map(ord, BIDI_CONTROLS + "\ufeff"))
+
+
+class RequestError(Exception):
+    """A request that cannot be read at all (before any field is looked at)."""
+
+    def __init__(self, status: int, code: str, **params):
+        super().__init__(code)
+        self.status, self.code, self.params = status, code, params
+
+
+def kinds() -> tuple[str, ...]:
+    return KINDS
+
+
+def read_body(request: Request) -> tuple[dict, bool]:
+    """The request's fields as a dict and whether it came from an HTML form.
+    Raises RequestError for a wrong content type (415), invalid UTF-8 or malformed JSON (400);
+    a body over MAX_CONTENT_LENGTH raises werkzeug's 413 while being read."""
+    mimetype = request.mimetype
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if mimetype not in (FORM, JSON) or charset not in ("utf-8", "utf8"):
+        raise RequestError(415, "unsupported_media_type")
+    raw = request.get_data(cache=True)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RequestError(400, "invalid_encoding") from None
+    if mimetype == FORM:
+        try:
+            pairs = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict",
+                              max_num_fields=50)
+        except (UnicodeDecodeError, ValueError):
+            raise RequestError(400, "invalid_encoding") from None
+        data: dict = {}
+        for key, value in pairs:
+            data.setdefault(key, value)  # first value wins, as with request.form.get
+        return data, True
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        raise RequestError(400, "malformed_json") from None
+    if not isinstance(data, dict):
+        raise RequestError(400, "malformed_json")
+    return data, False
+
+
+def clean_text(value, max_chars: int, multiline: bool = False) -> tuple[str | None, str | None]:
+    """(clean text or None if empty, error code or None)."""
+    if value is None:
+        return None, None
+    if not isinstance(value, str):
+        return None, "not_text"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates from JSON "\ud800"
+        return None, "invalid_characters"
+    allowed = "\t\n\r" if multiline else "\t"
+    if any(unicodedata.category(c) == "Cc" and c not in allowed for c in value):
+        return None, "control_characters"  # NUL and friends: refused, not silently dropped
+    value = unicodedata.normalize("NFC", value).translate(_STRIP)
+    if multiline:
+        value = "\n".join(line.rstrip() for line in value.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+        value = value.strip()
+    else:
+        value = " ".join(value.split())
+    if not value:
+        return None, None
+    if len(value) > max_chars:
+        return None, "too_long"
+    return value, None
+
+
+def clean_choice(value, choices, default=None) -> tuple[str | None, str | None]:
+    if value is None or value == "":
+        return default, ("required" if default is None else None)
+    if not isinstance(value, str):
+        return None, "not_text"
+    value = value.strip()
+    if value not in choices:
+        return None, "unknown_choice"
+    return value, None
+
+
+def clean_boolean(value, default: bool | None = False) -> tuple[bool | None, str | None]:
+    if value is None:
+        return default, ("required" if default is None else None)
+    if isinstance(value, bool):
+        return value, None
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in TRUE_WORDS:
+            return True, None
+        if word in FALSE_WORDS and not (default is None and word == ""):
+            return False, None
+        if word == "":
+            return None, "required"
+    return None, "invalid_boolean"
+
+
+def clean_page(value, max_chars: int) -> tuple[str | None, str | None]:
+    """A site path such as /ur/programme/kafalat/ (never a scheme or another host)."""
+    text, error = clean_text(value, max_chars)
+    if error or text is None:
+        return text, error
+    if not text.startswith("/") or text.startswith("//") or "\\" in text or any(c.isspace() for c in text):
+        return None, "invalid_page"
+    return text, None
+
+
+def message_hash(message: str) -> str:
+    """The same words with different spacing or case count as the same message."""
+    folded = " ".join(message.casefold().split())
+    return hashlib.sha256(folded.encode("utf-8")).hexdigest()
+
+
+def submission(data: dict, config, default_language: str) -> tuple[dict, dict]:
+    """(clean fields, errors {field: code}) for a submission."""
+    errors: dict[str, str] = {}
+    clean: dict = {}
+
+    def take(field, result):
+        value, error = result
+        if error:
+            errors[field] = error
+        clean[field] = value
+
+    take("message", clean_text(data.get("message"), config["MESSAGE_MAX_CHARS"], multiline=True))
+    if "message" not in errors and clean["message"] is None:
+        errors["message"] = "required"
+    take("kind", clean_choice(data.get("kind"), KINDS, default="feedback"))
+    take("component", clean_choice(data.get("component"), (*i18n.components(), "general"), default="general"))
+    take("language", clean_choice(data.get("language"), i18n.languages(), default=default_language))
+    take("page", clean_page(data.get("page"), config["PAGE_MAX_CHARS"]))
+    take("district", clean_text(data.get("district"), config["DISTRICT_MAX_CHARS"]))
+    take("name", clean_text(data.get("name"), config["NAME_MAX_CHARS"]))
+    take("contact", clean_text(data.get("contact"), config["CONTACT_MAX_CHARS"]))
+    take("consent_to_contact", clean_boolean(data.get("consent_to_contact"), default=False))
+    honeypot = data.get("website")
+    clean["honeypot_filled"] = bool(honeypot) if not isinstance(honeypot, str) else bool(honeypot.strip())
+    return clean, errors
+
+
+def rating(data: dict, config, default_language: str) -> tuple[dict, dict]:
+    errors: dict[str, str] = {}
+    clean: dict = {}
+    for field, result in (
+        ("page", clean_page(data.get("page"), config["PAGE_MAX_CHARS"])),
+        ("language", clean_choice(data.get("language"), i18n.languages(), default=default_language)),
+        ("helpful", clean_boolean(data.get("helpful"), default=None)),
+        ("comment", clean_text(data.get("comment"), config["COMMENT_MAX_CHARS"], multiline=True)),
+    ):
+        value, error = result
+        if error:
+            errors[field] = error
+        clean[field] = value
+    if "page" not in errors and clean["page"] is None:
+        errors["page"] = "required"
+    return clean, errors
+
+
+def form_values(data: dict) -> dict:
+    """What the person typed, as text, to put back into the form on an error page."""
+    return {k: v for k, v in data.items() if isinstance(v, str) and k != "website"}
