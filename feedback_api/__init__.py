@@ -11,7 +11,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import config, errors, forms, ops, public, site, storage
     from .limits import limiter
 
-    app = Flask(__name__, instance_path=os.environ.get("FEEDBACK_INSTANCE_PATH") or None)
+    instance = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("FEEDBACK_INSTANCE_PATH")
+    app = Flask(__name__, instance_path=instance or None, instance_relative_config=True)
     config.load(app, test_config)
     os.makedirs(app.instance_path, exist_ok=True)
 

@@ -75,6 +75,7 @@ def document() -> dict:
         "413": _error("The body is larger than the limit."),
         "415": _error("Not application/json or application/x-www-form-urlencoded (UTF-8)."),
         "429": RATE_LIMITED,
+        "500": _error("Unexpected failure: nothing was stored; try again later."),
     }
     return {
         "openapi": "3.0.3",

@@ -7,6 +7,7 @@ import sqlite3
 
 import click
 from flask import Blueprint, Flask, current_app, jsonify
+from flask.cli import with_appcontext
 
 from . import storage
 
@@ -31,6 +32,7 @@ def healthz():
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command():
     """Create the database or apply pending migrations (safe to run again)."""
     path = current_app.config["DATABASE"]
@@ -40,6 +42,7 @@ def init_db_command():
 
 @click.command("backup")
 @click.argument("destination", required=False)
+@with_appcontext
 def backup_command(destination):
     """Write an online, consistent copy of the database (default: instance/backups/<UTC time>.sqlite3)."""
     if not destination:

@@ -2,4 +2,5 @@
 pytest_plugins = [
     "tests.fixtures_site",
     "tests.fixtures_browser",
+    "tests.fixtures_service",
 ]
