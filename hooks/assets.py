@@ -57,6 +57,14 @@ def purge(css: Path, site: Path) -> str | None:
         return None
 
 
+def minify_css(css: str) -> str:
+    """Comments and layout whitespace out of our own CSS (Material's is minified already).
+    Spaces inside selectors stay: `.a :is(b)` and `.a:is(b)` mean different things."""
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    css = re.sub(r"\s+", " ", css)
+    return re.sub(r"\s*([{};])\s*", r"\1", css).strip() + "\n"
+
+
 def bundle_css(site: Path, config) -> None:
     material = sorted((site / "assets" / "stylesheets").glob("main.*.min.css"))
     ours = site / "assets" / "site.css"
@@ -65,7 +73,7 @@ def bundle_css(site: Path, config) -> None:
         return
     pruned = purge(material[0], site)
     css = (pruned if pruned is not None else material[0].read_text(encoding="utf-8"))
-    css = css.rstrip() + "\n" + ours.read_text(encoding="utf-8")
+    css = css.rstrip() + "\n" + minify_css(ours.read_text(encoding="utf-8"))
     digest = hashlib.sha256(css.encode()).hexdigest()[:10]
     name = f"site.{digest}.css"
     (site / "assets" / "stylesheets" / name).write_text(css, encoding="utf-8")

@@ -28,3 +28,48 @@ def built_site(tmp_path_factory) -> Path:
     result = build_site(dest)
     assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stdout}\n{result.stderr}"
     return dest
+
+
+def copy_project(dest: Path) -> Path:
+    """A copy of what a site build reads (config, docs, hooks, overrides, data, the i18n module),
+    with node_modules linked, so a test can change pages and build without touching the tree."""
+    import shutil
+    for name in ("docs", "hooks", "overrides", "data", "feedback_api"):
+        shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy2(ROOT / "mkdocs.yml", dest / "mkdocs.yml")
+    (dest / "node_modules").symlink_to(ROOT / "node_modules")
+    return dest / "mkdocs.yml"
+
+
+@pytest.fixture(scope="session")
+def site_server(built_site):
+    """The built site over HTTP on 127.0.0.1 (a thread; stopped at session end)."""
+    import functools
+    import http.server
+    import threading
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def send_error(self, code, message=None, explain=None):
+            # Like GitHub Pages / nginx: the language's own 404 page.
+            if code == 404:
+                parts = self.path.lstrip("/").split("/", 1)
+                page = built_site / parts[0] / "404.html"
+                body = (page if len(parts) > 1 and page.is_file() else built_site / "404.html").read_bytes()
+                self.send_response(404)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            super().send_error(code, message, explain)
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Handler, directory=str(built_site)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()

@@ -43,9 +43,9 @@
       var pageTitle = titles[page];
       return {
         href: new URL(doc.location, base).href,
-        title: pageTitle && pageTitle !== doc.title ? pageTitle + " \u203a " + doc.title : doc.title,
+        title: pageTitle && pageTitle !== doc.title ? pageTitle + " \u00b7 " + doc.title : doc.title,
         text: doc.text,
-        titleWords: words(doc.title + " " + (pageTitle || "")),
+        titleWords: words(doc.title),
         textWords: words(doc.text)
       };
     });
@@ -71,30 +71,45 @@
       }
       found.push({ doc: doc, score: score });
     });
-    found.sort(function (a, b) { return b.score - a.score; });
-    return { terms: terms, results: found.slice(0, MAX_RESULTS), total: found.length };
+    /* One result per page: its best-matching section. */
+    var best = {};
+    found.forEach(function (hit) {
+      var page = hit.doc.href.split("#")[0];
+      if (!best[page] || hit.score > best[page].score) best[page] = hit;
+    });
+    var pages = Object.keys(best).map(function (page) { return best[page]; });
+    pages.sort(function (a, b) { return b.score - a.score; });
+    return { terms: terms, results: pages.slice(0, MAX_RESULTS), total: pages.length };
+  }
+
+  /* `text` folded like the index words, with each folded character's position in `text`. */
+  function folded(text) {
+    var out = "", pos = [];
+    for (var i = 0; i < text.length; i++) {
+      var n = normalize(text[i]);
+      for (var k = 0; k < n.length; k++) { out += n[k]; pos.push(i); }
+    }
+    pos.push(text.length);
+    return { s: out, pos: pos };
   }
 
   /* A short piece of text around the first word that matched, as DOM nodes (never innerHTML). */
   function snippet(text, terms) {
     var p = document.createElement("p");
-    var lower = normalize(text);
-    var at = -1;
-    for (var i = 0; i < terms.length && at < 0; i++) at = lower.indexOf(terms[i]);
-    var start = Math.max(0, at - 40);
-    var piece = text.length === lower.length ? text.slice(start, start + 160) : text.slice(0, 160);
-    if (start > 0) piece = "\u2026" + piece;
-    if (start + 160 < text.length) piece += "\u2026";
-    var pieceNorm = normalize(piece);
-    var term = terms[i - 1] || "";
-    var hit = term && pieceNorm.length === piece.length ? pieceNorm.indexOf(term) : -1;
-    if (hit < 0) {
-      p.textContent = piece;
-    } else {
-      var mark = document.createElement("mark");
-      mark.textContent = piece.slice(hit, hit + term.length);
-      p.append(piece.slice(0, hit), mark, piece.slice(hit + term.length));
+    var f = folded(text), from = -1, to = -1;
+    for (var i = 0; i < terms.length && from < 0; i++) {
+      var at = f.s.indexOf(terms[i]);
+      if (at >= 0) { from = f.pos[at]; to = f.pos[at + terms[i].length - 1] + 1; }
     }
+    var start = from > 40 ? from - 40 : 0, end = Math.min(text.length, start + 160);
+    var before = (start > 0 ? "\u2026" : "") + text.slice(start, from < 0 ? end : from);
+    if (from < 0 || to > end) {
+      p.textContent = before + (end < text.length ? "\u2026" : "");
+      return p;
+    }
+    var mark = document.createElement("mark");
+    mark.textContent = text.slice(from, to);
+    p.append(before, mark, text.slice(to, end) + (end < text.length ? "\u2026" : ""));
     return p;
   }
 
