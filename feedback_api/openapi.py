@@ -12,6 +12,7 @@ from . import i18n, references, validation
 from .config import DEFAULTS
 
 VERSION = "1.0.0"
+PAGE_PATTERN = validation.PAGE_PATTERN
 
 
 def _ref(name: str) -> dict:
@@ -40,32 +41,59 @@ REDIRECT = {"description": "Redirect (see Location).",
             "headers": {"Location": {"schema": {"type": "string"}}}}
 
 
-def _text(max_chars: int, description: str) -> dict:
-    return {"type": "string", "maxLength": max_chars, "description": description}
+def _text(max_chars: int, description: str, pattern: str = validation.ONE_LINE_PATTERN) -> dict:
+    return {"type": "string", "nullable": True, "maxLength": max_chars, "pattern": pattern,
+            "description": description}
+
+
+def _form_variant(schema):
+    """The same fields as an HTML form sends them: text only, no null, no JSON booleans."""
+    if isinstance(schema, list):
+        return [_form_variant(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if "anyOf" in schema:
+        texts = [alt for alt in schema["anyOf"] if alt.get("type") == "string"]
+        return _form_variant(texts[0])
+    if "enum" in schema:
+        schema = {**schema, "enum": [v for v in schema["enum"] if v is not None]}
+    return {key: _form_variant(value) for key, value in schema.items() if key != "nullable"}
 
 
 @functools.cache
 def document() -> dict:
+    doc = _document()
+    schemas = doc["components"]["schemas"]
+    schemas["SubmissionForm"] = _form_variant(schemas["SubmissionRequest"])
+    schemas["RatingForm"] = _form_variant(schemas["RatingRequest"])
+    return doc
+
+
+def _document() -> dict:
     languages = list(i18n.languages())
     components = [*i18n.components(), "general"]
-    boolean_or_word = {"oneOf": [{"type": "boolean"},
-                                 {"type": "string", "enum": sorted(validation.TRUE_WORDS | validation.FALSE_WORDS)}]}
+    words = sorted(validation.TRUE_WORDS | validation.FALSE_WORDS)
+    # A required yes/no: "" does not answer it.
+    boolean_or_word = {"anyOf": [{"type": "boolean"}, {"type": "string", "enum": [w for w in words if w]}]}
+    optional_boolean = {"anyOf": [{"type": "boolean", "nullable": True}, {"type": "string", "enum": words}]}
     reference_param = {"name": "reference", "in": "path", "required": True,
                        "description": "A reference as given (any case; dashes and spaces optional).",
                        "schema": {"type": "string", "maxLength": 64}}
     lang_param = {"name": "lang", "in": "query", "required": False,
-                  "description": "Language of an HTML answer.", "schema": {"type": "string", "enum": languages}}
+                  "description": "Language of an HTML answer: " + ", ".join(languages) +
+                                 ". Any other value falls back to the browser's language.",
+                  "schema": {"type": "string"}}
     submission_body = {
         "content": {
             "application/json": {"schema": _ref("SubmissionRequest")},
-            "application/x-www-form-urlencoded": {"schema": _ref("SubmissionRequest")},
+            "application/x-www-form-urlencoded": {"schema": _ref("SubmissionForm")},
         },
         "required": True,
     }
     rating_body = {
         "content": {
             "application/json": {"schema": _ref("RatingRequest")},
-            "application/x-www-form-urlencoded": {"schema": _ref("RatingRequest")},
+            "application/x-www-form-urlencoded": {"schema": _ref("RatingForm")},
         },
         "required": True,
     }
@@ -203,23 +231,28 @@ def document() -> dict:
                     "type": "object",
                     "required": ["message"],
                     "properties": {
-                        "kind": {"type": "string", "enum": list(validation.KINDS), "default": "feedback"},
+                        "kind": {"type": "string", "nullable": True, "enum": [*validation.KINDS, None],
+                                 "default": "feedback"},
                         "message": {"type": "string", "minLength": 1,
                                     "maxLength": DEFAULTS["MESSAGE_MAX_CHARS"],
+                                    "pattern": validation.MESSAGE_PATTERN,
                                     "description": "Required; control characters other than line "
                                                    "breaks and tabs are refused; direction overrides "
                                                    "are removed."},
-                        "language": {"type": "string", "enum": languages,
+                        "language": {"type": "string", "nullable": True, "enum": [*languages, None],
                                      "description": "Default: the browser's preferred site language."},
-                        "component": {"type": "string", "enum": components, "default": "general"},
-                        "page": {"type": "string", "maxLength": DEFAULTS["PAGE_MAX_CHARS"],
-                                 "pattern": "^/(?!/)", "description": "Site path the form was on."},
+                        "component": {"type": "string", "nullable": True, "enum": [*components, None],
+                                      "default": "general"},
+                        "page": {"type": "string", "nullable": True, "maxLength": DEFAULTS["PAGE_MAX_CHARS"],
+                                 "pattern": PAGE_PATTERN, "description": "Site path the form was on."},
                         "district": _text(DEFAULTS["DISTRICT_MAX_CHARS"], "District, free text."),
                         "name": _text(DEFAULTS["NAME_MAX_CHARS"], "Personal data: stored apart, never published."),
                         "contact": _text(DEFAULTS["CONTACT_MAX_CHARS"], "Phone or email; personal data."),
-                        "consent_to_contact": boolean_or_word,
-                        "website": {"type": "string", "maxLength": 0,
-                                    "description": "Honeypot: leave empty."},
+                        "consent_to_contact": optional_boolean,
+                        "website": {
+                                    "description": "Honeypot: people leave it empty. When filled, "
+                                                   "the answer is the same but the submission is "
+                                                   "kept as spam."},
                     },
                 },
                 "SubmissionAck": {
@@ -257,10 +290,10 @@ def document() -> dict:
                     "required": ["page", "helpful"],
                     "properties": {
                         "page": {"type": "string", "minLength": 1, "maxLength": DEFAULTS["PAGE_MAX_CHARS"],
-                                 "pattern": "^/(?!/)"},
-                        "language": {"type": "string", "enum": languages},
+                                 "pattern": PAGE_PATTERN},
+                        "language": {"type": "string", "nullable": True, "enum": [*languages, None]},
                         "helpful": boolean_or_word,
-                        "comment": _text(DEFAULTS["COMMENT_MAX_CHARS"], "Optional."),
+                        "comment": _text(DEFAULTS["COMMENT_MAX_CHARS"], "Optional.", validation.MULTILINE_PATTERN),
                     },
                 },
                 "RatingAck": {

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import unicodedata
 from urllib.parse import parse_qsl
 
@@ -24,6 +25,17 @@ FALSE_WORDS = {"", "0", "false", "no", "off", "n"}
 # LRM/RLM/ALM, which Urdu text uses legitimately, stay. Pages also show user text in <bdi>.
 BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 _STRIP = dict.fromkeys(map(ord, BIDI_CONTROLS + "\ufeff"))
+# The same rules as regular expressions, for the OpenAPI document (ECMA syntax, which Python
+# also reads): no control characters but tab (and line breaks in a message), and a message
+# needs one character that is not space, a direction control or a BOM.
+_CONTROLS_ONE_LINE = "\\u0000-\\u0008\\u000A-\\u001F\\u007F-\\u009F"
+_CONTROLS_MULTILINE = "\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F"
+_INVISIBLE = "\\u202A-\\u202E\\u2066-\\u2069\\uFEFF"
+ONE_LINE_PATTERN = f"^[^{_CONTROLS_ONE_LINE}]*$"
+MULTILINE_PATTERN = f"^[^{_CONTROLS_MULTILINE}]*$"
+PAGE_PATTERN = f"^(/(?!/)[^\\s\\\\{_CONTROLS_ONE_LINE}]*)?$"  # one "/", no spaces, no backslash
+MESSAGE_PATTERN = (f"^[^{_CONTROLS_MULTILINE}]*[^\\s{_CONTROLS_MULTILINE}{_INVISIBLE}]"
+                   f"[^{_CONTROLS_MULTILINE}]*$")
 
 
 class RequestError(Exception):
@@ -76,6 +88,8 @@ def clean_text(value, max_chars: int, multiline: bool = False) -> tuple[str | No
         return None, None
     if not isinstance(value, str):
         return None, "not_text"
+    if len(value) > max_chars:  # as typed, before cleaning: the limit the OpenAPI document states
+        return None, "too_long"
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates from JSON "\ud800"
@@ -97,11 +111,11 @@ def clean_text(value, max_chars: int, multiline: bool = False) -> tuple[str | No
 
 
 def clean_choice(value, choices, default=None) -> tuple[str | None, str | None]:
-    if value is None or value == "":
+    """One of `choices`, exactly; absent means `default` (or "required" without one)."""
+    if value is None:
         return default, ("required" if default is None else None)
     if not isinstance(value, str):
         return None, "not_text"
-    value = value.strip()
     if value not in choices:
         return None, "unknown_choice"
     return value, None
@@ -113,7 +127,7 @@ def clean_boolean(value, default: bool | None = False) -> tuple[bool | None, str
     if isinstance(value, bool):
         return value, None
     if isinstance(value, str):
-        word = value.strip().lower()
+        word = value  # exactly as documented in the OpenAPI enum: what forms send
         if word in TRUE_WORDS:
             return True, None
         if word in FALSE_WORDS and not (default is None and word == ""):
@@ -125,12 +139,9 @@ def clean_boolean(value, default: bool | None = False) -> tuple[bool | None, str
 
 def clean_page(value, max_chars: int) -> tuple[str | None, str | None]:
     """A site path such as /ur/programme/kafalat/ (never a scheme or another host)."""
-    text, error = clean_text(value, max_chars)
-    if error or text is None:
-        return text, error
-    if not text.startswith("/") or text.startswith("//") or "\\" in text or any(c.isspace() for c in text):
-        return None, "invalid_page"
-    return text, None
+    if isinstance(value, str) and len(value) <= max_chars and not re.match(PAGE_PATTERN, value):
+        return None, "invalid_page"  # no spaces anywhere, no scheme, no other host
+    return clean_text(value, max_chars)
 
 
 def message_hash(message: str) -> str:
