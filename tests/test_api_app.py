@@ -260,7 +260,7 @@ def test_openapi_document_is_valid_and_served(api):
     assert set(document["paths"]) >= {"/api/v1/submissions", "/api/v1/submissions/{reference}",
                                       "/api/v1/ratings", "/healthz", "/api/v1/openapi.json"}
     schema = document["components"]["schemas"]["SubmissionRequest"]["properties"]
-    assert schema["language"]["enum"] == list(i18n.languages())
+    assert [code for code in schema["language"]["enum"] if code] == list(i18n.languages())
     assert "kafalat" in schema["component"]["enum"]
 
 
