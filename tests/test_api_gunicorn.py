@@ -1,0 +1,90 @@
+"""The service under a real gunicorn on 127.0.0.1: many clients at once lose nothing, and a
+kill -9 of the whole server loses nothing that was acknowledged."""
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+
+import requests
+
+from feedback_api import storage
+
+CLIENTS = 8
+PER_CLIENT = 250
+
+
+def _stream(url: str, client: int, count: int | None, acks: list, failures: list, stop: threading.Event):
+    """POST submissions one after another; record each acknowledged reference."""
+    session = requests.Session()
+    i = 0
+    while (count is None or i < count) and not stop.is_set():
+        body = {"kind": "feedback", "component": "general", "language": "en",
+                "message": f"client {client} submission {i}"}
+        try:
+            response = session.post(url + "/api/v1/submissions", json=body, timeout=30)
+        except requests.RequestException as exc:
+            failures.append(repr(exc))
+            if count is None:   # crash test: the server is gone, stop this client
+                return
+            continue
+        if response.status_code == 201:
+            acks.append(response.json()["reference"])
+        else:
+            failures.append((response.status_code, response.text[:200]))
+        i += 1
+
+
+def _references(database) -> set[str]:
+    conn = sqlite3.connect(database)
+    try:
+        return {r for (r,) in conn.execute("SELECT reference FROM submissions")}
+    finally:
+        conn.close()
+
+
+def test_8_clients_x_250_submissions_lose_nothing(gunicorn_server):
+    server = gunicorn_server(env={"FEEDBACK_RATELIMIT_ENABLED": "false", "FEEDBACK_THREADS": "8"})
+    acks: list[str] = []
+    failures: list = []
+    stop = threading.Event()
+    threads = [threading.Thread(target=_stream, args=(server.url, c, PER_CLIENT, acks, failures, stop))
+               for c in range(CLIENTS)]
+    started = time.monotonic()
+    [t.start() for t in threads]
+    [t.join(timeout=120) for t in threads]
+    elapsed = time.monotonic() - started
+    assert not failures, failures[:5]
+    assert len(acks) == CLIENTS * PER_CLIENT == len(set(acks))
+    stored = _references(server.database)
+    assert stored == set(acks)            # every 201 is in the database, and nothing else
+    assert storage.integrity(str(server.database)) == "ok"
+    print(f"\n{len(acks)} submissions from {CLIENTS} clients in {elapsed:.1f}s ({len(acks) / elapsed:.0f}/s)")
+
+
+def test_kill_9_mid_stream_loses_no_acknowledged_submission(gunicorn_server):
+    server = gunicorn_server(env={"FEEDBACK_RATELIMIT_ENABLED": "false", "FEEDBACK_THREADS": "4"})
+    acks: list[str] = []
+    failures: list = []
+    stop = threading.Event()
+    threads = [threading.Thread(target=_stream, args=(server.url, c, None, acks, failures, stop))
+               for c in range(6)]
+    [t.start() for t in threads]
+    deadline = time.monotonic() + 20
+    while len(acks) < 300 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    server.kill9()                      # master and every worker, no chance to clean up
+    stop.set()
+    [t.join(timeout=30) for t in threads]
+    acknowledged = set(acks)
+    assert len(acknowledged) >= 300
+    assert not [f for f in failures if isinstance(f, tuple)], failures[:5]   # no 5xx before the kill
+
+    server.start()                      # the same database file, a fresh server
+    stored = _references(server.database)
+    assert acknowledged <= stored, f"{len(acknowledged - stored)} acknowledged submissions lost"
+    assert storage.integrity(str(server.database)) == "ok"
+    # And it keeps working.
+    after = requests.post(server.url + "/api/v1/submissions", json={"message": "after the crash"}, timeout=10)
+    assert after.status_code == 201
+    assert requests.get(server.url + after.json()["status_url"], timeout=10).status_code == 200
