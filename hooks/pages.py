@@ -90,6 +90,11 @@ def on_page_context(context, page, config, nav):
 
 
 def on_template_context(context, template_name, config):
+    # mkdocs-static-i18n points the language switcher at the current page by setting
+    # `config.extra.alternate` as an attribute, and resets only the dict item per language.
+    # Jinja reads the attribute first, so the 404 of every language after the first linked to
+    # the previous build's last page. Drop the attribute: the 404 links to each language's home.
+    vars(config.extra).pop("alternate", None)
     context["site"] = site_context(config)
     return context
 
