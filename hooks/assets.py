@@ -37,6 +37,8 @@ def remove_unused_theme_files(site: Path, config) -> None:
     favicon = site / "assets" / "images" / "favicon.png"
     if favicon.is_file() and config.theme.get("favicon") != "assets/images/favicon.png":
         favicon.unlink()
+        if not any(favicon.parent.iterdir()):
+            favicon.parent.rmdir()
 
 
 def purge(css: Path, site: Path) -> str | None:
@@ -78,6 +80,7 @@ def bundle_css(site: Path, config) -> None:
     name = f"site.{digest}.css"
     (site / "assets" / "stylesheets" / name).write_text(css, encoding="utf-8")
     material[0].unlink()
+    ours.unlink()  # merged above; pages load only the fingerprinted file
     for page in site.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         new = MATERIAL_CSS.sub(lambda m: f'<link rel="stylesheet" href="{m.group(1)}assets/stylesheets/{name}">', text)

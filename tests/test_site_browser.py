@@ -37,6 +37,8 @@ def test_page_fits_a_phone_screen_and_asks_no_third_party(phone, site_server, pa
     seen, foreign = record_requests(phone, site_server)
     phone.goto(site_server + path)
     assert phone.evaluate("document.scrollingElement.scrollWidth") <= 360, "page scrolls sideways"
+    name = phone.locator(".md-header__topic .md-ellipsis").first
+    assert name.evaluate("e => e.scrollWidth <= e.clientWidth"), "the site name is cut off in the header"
     assert not foreign, foreign
     loaded = [urlsplit(u).path for u in seen]
     assert not any(p.endswith((".js", ".json")) for p in loaded), f"scripts or data on a visit: {loaded}"
