@@ -4,6 +4,7 @@ own interface strings taken from data/strings, and `<html lang dir>` on every pa
 """
 from __future__ import annotations
 
+import html
 import re
 from urllib.parse import urlsplit
 
@@ -121,13 +122,24 @@ def squeeze_whitespace(output: str) -> str:
     return "".join(out)
 
 
-def finish(output: str) -> str:
-    return squeeze_whitespace(set_html_dir(output))
+def name_toggles(output: str, lang: str) -> str:
+    """Material's menu and search buttons are labels of hidden checkboxes, with only an icon
+    inside: a screen reader announced "checkbox" with no name. Name them in the reader's language."""
+    for toggle, key in (("drawer", "site.nav_label"), ("search", "site.search_label")):
+        name = html.escape(_shared.t(lang, key))
+        output = output.replace(f'data-md-toggle="{toggle}" type="checkbox"',
+                                f'data-md-toggle="{toggle}" type="checkbox" aria-label="{name}"', 1)
+    return output
+
+
+def finish(output: str, config) -> str:
+    lang = _shared.current_language(config)
+    return squeeze_whitespace(name_toggles(set_html_dir(output), lang))
 
 
 def on_post_page(output, page, config):
-    return finish(output)
+    return finish(output, config)
 
 
 def on_post_template(output, template_name, config):
-    return finish(output) if template_name.endswith(".html") else output
+    return finish(output, config) if template_name.endswith(".html") else output

@@ -288,3 +288,11 @@ def test_404_language_switcher_leads_to_each_languages_home(built_site, lang):
                  re.findall(r'<a href="([^"]*)" hreflang="([^"]+)" class="md-select__link"', page))
     base = urlsplit(SITE_URL).path
     assert links == {code: base + ("" if code == DEFAULT else f"{code}/") for code in LANGS}
+
+
+def test_menu_and_search_toggles_have_names_in_the_readers_language(built_site):
+    for page in html_pages(built_site):
+        lang, text = lang_of(built_site, page), text_of(page)
+        for toggle, key in (("drawer", "site.nav_label"), ("search", "site.search_label")):
+            name = html.escape(t(lang, key))
+            assert f'data-md-toggle="{toggle}" type="checkbox" aria-label="{name}"' in text, (page, toggle)
