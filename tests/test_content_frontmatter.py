@@ -58,11 +58,18 @@ def gsm7_length(text: str) -> int | None:
     return sum(2 if c in GSM7_EXTENSION else 1 for c in text)
 
 
+# Languages every page must exist in. Sindhi, Pashto and Punjabi may lack a page: the site then
+# shows the Urdu text with a "not yet translated" notice (hooks/translations.py), and
+# `python -m tools.translations` reports it as missing.
+COMPLETE_LANGUAGES = (DEFAULT, "ur")
+
+
 def all_pages():
-    return [(lang, rel) for lang in page_languages() for rel in expected_pages()]
+    return [(lang, rel) for lang in page_languages() for rel in expected_pages()
+            if lang in COMPLETE_LANGUAGES or (DOCS / lang / rel).is_file()]
 
 
-@pytest.mark.parametrize("lang", page_languages())
+@pytest.mark.parametrize("lang", [lang for lang in page_languages() if lang in COMPLETE_LANGUAGES])
 def test_every_page_exists_in_every_language(lang):
     missing = [rel for rel in expected_pages() if not (DOCS / lang / rel).is_file()]
     assert not missing, f"{lang} lacks {missing}"
@@ -91,7 +98,8 @@ def test_front_matter_and_sms_summary(lang, rel):
 def test_no_external_links_and_no_typed_facts(lang, rel):
     text = (DOCS / lang / rel).read_text(encoding="utf-8")
     assert not re.search(r"(?i)\b(https?:)?//[a-z0-9]", text), f"{lang}/{rel}: external URL"
-    without_calls = FACT_CALL.sub("", text)
+    # a translation's source_hash (tools/translations.py) is hex, not a fact
+    without_calls = FACT_CALL.sub("", re.sub(r"(?m)^\s*source_hash:.*$", "", text))
     typed = LONG_NUMBER.findall(without_calls)
     assert not typed, f"{lang}/{rel}: {typed} look like typed facts: use {{{{ fact(...) }}}}"
 
