@@ -21,7 +21,7 @@ SERVICE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-actio
 
 
 def _ours() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz"
+    return request.path.startswith("/api/") or request.path in ("/healthz", "/livez")
 
 
 def retry_after_seconds() -> int:

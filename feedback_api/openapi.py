@@ -213,6 +213,14 @@ def _document() -> dict:
                                           "content": {"application/json": {"schema": {"type": "object"}}}}},
                 },
             },
+            "/livez": {
+                "get": {
+                    "operationId": "getLiveness",
+                    "summary": "The process answers (no database check).",
+                    "responses": {"200": {"description": "Alive.",
+                                          "content": {"text/plain": {"schema": {"type": "string"}}}}},
+                },
+            },
             "/healthz": {
                 "get": {
                     "operationId": "getHealth",

@@ -14,6 +14,13 @@ from . import storage
 bp = Blueprint("ops", __name__)
 
 
+@bp.get("/livez")
+def livez():
+    """The process answers (no database): for a supervisor's liveness probe, and the trivial
+    route the load benchmark compares the submission route with."""
+    return "ok\n", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
+
+
 @bp.get("/healthz")
 def healthz():
     """Liveness plus a real query; 503 (so a load balancer stops sending) if the database fails."""

@@ -12,11 +12,13 @@ from .i18n import DATA_DIR
 
 @functools.cache
 def _terms() -> tuple[tuple[str, re.Pattern], ...]:
-    """(category, pattern) pairs; a term must start a word ("rape" must not match "grape")."""
+    """One pattern per category; a term must start a word ("rape" must not match "grape")."""
     table = yaml.safe_load((DATA_DIR / "sensitive_keywords.yml").read_text(encoding="utf-8"))
-    return tuple((category, re.compile(r"(?<!\w)" + re.escape(_fold(str(term)))))
-                 for category, by_language in table.items()
-                 for terms in by_language.values() for term in terms)
+    patterns = []
+    for category, by_language in table.items():
+        terms = sorted({_fold(str(t)) for ts in by_language.values() for t in ts}, key=len, reverse=True)
+        patterns.append((category, re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, terms)) + ")")))
+    return tuple(patterns)
 
 
 def _fold(text: str) -> str:

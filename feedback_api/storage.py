@@ -55,6 +55,7 @@ def connect(path: str, synchronous: str = "FULL", busy_timeout: float = 15) -> D
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, timeout=float(busy_timeout))
     db = Database(conn, execute_plugins=False)
+    db.path = os.path.abspath(path)  # names this database's in-process write lock
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute(f"PRAGMA synchronous = {str(synchronous).upper()}")
     conn.execute(f"PRAGMA busy_timeout = {int(float(busy_timeout) * 1000)}")
@@ -82,18 +83,60 @@ def close_thread_connections() -> None:
     _local.dbs = {}
 
 
+class _WriterQueue:
+    """Orders the writers of one database: threads of this process on a Python lock, then
+    processes (gunicorn workers) on an flock of <database>.write-lock.
+
+    Why: SQLite's busy handler polls with sleeps of up to 100 ms, which put a 300 ms tail on
+    p99 latency with 8 writing threads, and halved throughput with 2 worker processes. Both
+    locks wake the next writer the moment the last one lets go. BEGIN IMMEDIATE and the busy
+    timeout stay as the safety net for anything that writes without this queue (the CLI,
+    sqlite3 by hand). A killed process's flock is released by the kernel."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.thread_lock = threading.Lock()
+        self.fd = None
+        self.pid = None
+
+    @contextlib.contextmanager
+    def turn(self):
+        with self.thread_lock:
+            if self.pid != os.getpid():  # first use, or first use after a fork
+                self.fd = os.open(f"{self.path}.write-lock", os.O_RDWR | os.O_CREAT, 0o600)
+                self.pid = os.getpid()
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self.fd, fcntl.LOCK_UN)
+
+
+_queues: dict[str, _WriterQueue] = {}
+_queues_guard = threading.Lock()
+
+
+def _queue(path: str) -> _WriterQueue:
+    with _queues_guard:
+        if path not in _queues:
+            _queues[path] = _WriterQueue(path)
+        return _queues[path]
+
+
 @contextlib.contextmanager
 def immediate(db: Database):
-    """A write transaction that takes the write lock before its first read."""
-    db.conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield db
-    except BaseException:
-        if db.conn.in_transaction:
-            db.conn.execute("ROLLBACK")
-        raise
-    else:
-        db.conn.execute("COMMIT")
+    """A write transaction that takes the write lock before its first read, after waiting
+    its turn in this database's writer queue."""
+    with _queue(db.path).turn():
+        db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            if db.conn.in_transaction:
+                db.conn.execute("ROLLBACK")
+            raise
+        else:
+            db.conn.execute("COMMIT")
 
 
 # ---------------------------------------------------------------- migrations

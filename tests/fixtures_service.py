@@ -38,7 +38,7 @@ def check_against_openapi(method: str, path: str, status: int, mimetype: str, he
     headers, JSON body schema). Paths the document does not cover must still answer errors in
     the documented Error shape."""
     doc = openapi.document()
-    if not (path.startswith("/api/") or path == "/healthz") or path.startswith("/api/v1/static/"):
+    if not (path.startswith("/api/") or path in ("/healthz", "/livez")) or path.startswith("/api/v1/static/"):
         return
     operation, template = _operation(doc, method, path)
     if operation is None:

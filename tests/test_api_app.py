@@ -150,6 +150,13 @@ def test_healthz(api):
     assert response.get_json() == {"status": "ok", "database": "ok", "schema_version": 1}
 
 
+def test_livez_needs_no_database(service_app, api):
+    Path(service_app.config["DATABASE"]).write_bytes(b"broken" * 100)
+    storage.close_thread_connections()
+    response = api.get("/livez")
+    assert response.status_code == 200 and response.get_data(as_text=True) == "ok\n"
+
+
 def test_healthz_fails_when_the_database_is_broken(service_app, api):
     Path(service_app.config["DATABASE"]).write_bytes(b"this is not a database" * 100)
     storage.close_thread_connections()
