@@ -33,7 +33,8 @@ LONG_NUMBER = re.compile(r"[0-9۰-۹]{4,}")
 
 def expected_pages() -> list[str]:
     """Every page the site must have in each language (team brief: same file names everywhere)."""
-    fixed = ["index.md", "communities.md", "stay-safe.md", "feedback.md", "check.md", "about.md"]
+    fixed = ["index.md", "communities.md", "meetings.md", "stay-safe.md", "feedback.md", "check.md",
+             "about.md"]
     return fixed + [f"programme/{slug}.md" for slug in components()]
 
 
