@@ -97,7 +97,23 @@ def on_template_context(context, template_name, config):
     # the previous build's last page. Drop the attribute: the 404 links to each language's home.
     vars(config.extra).pop("alternate", None)
     context["site"] = site_context(config)
+    if template_name == "404.html":
+        context["site"]["other_languages"] = other_language_homes(config)
     return context
+
+
+def other_language_homes(config) -> list[dict]:
+    """For the default language's 404, the one a host without per-path 404 pages (GitHub
+    Pages) shows everyone: each other language's "not found" and home link, in that language."""
+    lang = _shared.current_language(config)
+    if lang != _shared.default_language(config):
+        return []
+    base = urlsplit(config.site_url or "/").path.rstrip("/") + "/"
+    return [{"lang": other, "dir": _shared.text_direction(other),
+             "title": _shared.t(other, "site.not_found_title"),
+             "home": _shared.t(other, "site.not_found_home"),
+             "href": base + _shared.language_root(config, other)}
+            for other in _shared.built_languages(config) if other != lang]
 
 
 def set_html_dir(output: str) -> str:

@@ -31,12 +31,12 @@ def built_site(tmp_path_factory) -> Path:
 
 
 def copy_project(dest: Path) -> Path:
-    """A copy of what a site build reads (config, docs, hooks, overrides, data, the i18n module),
-    with node_modules linked, so a test can change pages and build without touching the tree."""
+    """A copy of the working tree (without .git, the venv, built output), node_modules linked,
+    so a test can change pages and build without touching the real tree. Returns its mkdocs.yml."""
     import shutil
-    for name in ("docs", "hooks", "overrides", "data", "feedback_api"):
-        shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy2(ROOT / "mkdocs.yml", dest / "mkdocs.yml")
+    skip = {".git", ".venv", "node_modules", "site", "instance", "test-artifacts", ".pytest_cache"}
+    shutil.copytree(ROOT, dest, dirs_exist_ok=True, ignore=lambda d, names: [
+        n for n in names if n == "__pycache__" or (Path(d) == ROOT and n in skip)])
     (dest / "node_modules").symlink_to(ROOT / "node_modules")
     return dest / "mkdocs.yml"
 

@@ -296,3 +296,12 @@ def test_menu_and_search_toggles_have_names_in_the_readers_language(built_site):
         for toggle, key in (("drawer", "site.nav_label"), ("search", "site.search_label")):
             name = html.escape(t(lang, key))
             assert f'data-md-toggle="{toggle}" type="checkbox" aria-label="{name}"' in text, (page, toggle)
+
+
+def test_default_404_also_offers_every_other_languages_home(built_site):
+    """GitHub Pages serves site/404.html for every missing path, /ur/ included."""
+    page = text_of(built_site / "404.html")
+    base = urlsplit(SITE_URL).path
+    for lang in OTHER_LANGS:
+        home = html.escape(t(lang, "site.not_found_home"), quote=False)
+        assert re.search(rf'<li lang="{re.escape(lang)}" dir="{text_direction(lang)}">[^<]*<a href="{base}{lang}/">{re.escape(home)}</a>', page), lang
