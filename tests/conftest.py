@@ -3,4 +3,5 @@ pytest_plugins = [
     "tests.fixtures_site",
     "tests.fixtures_browser",
     "tests.fixtures_service",
+    "tests.fixtures_editors",
 ]

@@ -1,0 +1,54 @@
+"""Fixtures for the editors' tools and the regional languages: a throwaway copy of the content
+(docs/, data/, mkdocs.yml) for the translation tools, and ONE extra site build of a changed copy
+(a Pashto page removed, sample meetings) shared by every test that needs it."""
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures_site import ROOT, build_site, copy_project
+
+TODAY = dt.date.today()
+# Sample meetings for tests only: the real data/meetings.yml announces none (the source gives no dates).
+SAMPLE_MEETINGS = f"""\
+meetings:
+  - date: {TODAY + dt.timedelta(days=20)}
+    start: "10:00"
+    end: "12:30"
+    kind: town_hall
+    district: Larkana
+    place: {{en: "Community hall, Main Bazaar", sd: "ڪميونٽي هال، مين بازار"}}
+    languages: [sd, ur]
+    about: nashonuma
+  - date: {TODAY - dt.timedelta(days=20)}
+    start: "15:00"
+    kind: workshop
+    district: Swat
+    place: Girls High School
+    languages: [ps, ur]
+"""
+REMOVED_PASHTO_PAGE = "stay-safe.md"
+
+
+@pytest.fixture
+def content_copy(tmp_path) -> Path:
+    """docs/, data/ and mkdocs.yml copied to a temp dir: the tools run on it, never on the real tree."""
+    for name in ("docs", "data"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    shutil.copy2(ROOT / "mkdocs.yml", tmp_path / "mkdocs.yml")
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def variant_site(tmp_path_factory) -> Path:
+    """The site built from a copy with docs/ps/stay-safe.md removed and two sample meetings."""
+    config = copy_project(tmp_path_factory.mktemp("variant"))
+    (config.parent / "docs" / "ps" / REMOVED_PASHTO_PAGE).unlink()
+    (config.parent / "data" / "meetings.yml").write_text(SAMPLE_MEETINGS, encoding="utf-8")
+    dest = config.parent / "site"
+    result = build_site(dest, config=config)
+    assert result.returncode == 0, f"build failed:\n{result.stdout}\n{result.stderr}"
+    return dest
