@@ -25,7 +25,9 @@ def render_fact(key: str, reader_lang: str, text_lang: str) -> str:
         raise PluginError(f'Unknown fact "{key}". Add it to data/facts.yml (known: {known}).')
     value = facts[key].get("value") if isinstance(facts[key], dict) else None
     if value is not None and str(value).strip():
-        return html.escape(str(value), quote=False)
+        # Isolated from the text around it: in a right-to-left sentence the bidi algorithm
+        # would otherwise show 0800-123 as 123-0800 and 2024-07-10 as 10-07-2024.
+        return f"<bdi>{html.escape(str(value), quote=False)}</bdi>"
     phrase = html.escape(_shared.t(reader_lang, "site.fact_unconfirmed"), quote=False)
     # A fallback page is English text shown to an Urdu reader: mark the phrase's own language.
     marks = ""

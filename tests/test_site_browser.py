@@ -132,3 +132,24 @@ def test_a_missing_page_shows_the_404_in_the_readers_language(phone_nojs, site_s
     assert phone_nojs.locator("h1").inner_text().strip() == t("ur", "site.not_found_title")
     phone_nojs.click(f"text={t('ur', 'site.not_found_home')}")
     phone_nojs.wait_for_url(site_server + "/ur/")
+
+
+def test_numbers_from_facts_keep_their_order_in_urdu_text(phone_nojs, site_server):
+    """A date or phone number inside a right-to-left sentence must not be shown back to front."""
+    phone_nojs.goto(site_server + "/ur/about/")
+    order = phone_nojs.evaluate("""() => {
+      for (const bdi of document.querySelectorAll('article bdi')) {
+        const text = bdi.textContent, m = text.match(/^(\\d+)\\D.*\\D(\\d+)$/);
+        if (!m) continue;
+        const node = bdi.firstChild, range = document.createRange();
+        range.setStart(node, 0); range.setEnd(node, m[1].length);
+        const first = range.getBoundingClientRect().x;
+        range.setStart(node, text.length - m[2].length); range.setEnd(node, text.length);
+        return [text, first, range.getBoundingClientRect().x];
+      }
+      return null;
+    }""")
+    if order is None:
+        pytest.skip("no number-like fact value on /ur/about/ at the moment")
+    text, first, last = order
+    assert first < last, f"{text} is shown back to front"

@@ -38,7 +38,13 @@ def an_unset_fact():
 def test_a_known_fact_becomes_its_value():
     key = a_known_fact()
     out = facts.replace_facts(f'Value: {{{{ fact("{key}") }}}}.', "en", "en")
-    assert out == f"Value: {i18n.facts()[key]['value']}."
+    assert out == f"Value: <bdi>{i18n.facts()[key]['value']}</bdi>."
+
+
+def test_fact_values_are_isolated_so_numbers_keep_their_order_in_rtl_text(monkeypatch):
+    monkeypatch.setitem(i18n.facts(), "test_phone", {"value": "0800-26477", "source": "test"})
+    out = facts.replace_facts('ہیلپ لائن: {{ fact("test_phone") }}۔', "ur", "ur")
+    assert out == "ہیلپ لائن: <bdi>0800-26477</bdi>۔"
 
 
 def test_an_unset_fact_says_so_in_the_readers_language():
