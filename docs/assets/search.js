@@ -28,8 +28,14 @@
       .replace(/[\u06f0-\u06f9]/g, function (c) { return String(c.charCodeAt(0) - 0x6f0); });
   }
 
+  /* Letters and digits of any script; older browsers without \p{} get "not space or ASCII
+     or Arabic punctuation" instead of a syntax error that would leave search dead. */
+  var WORD;
+  try { WORD = new RegExp("[\\p{L}\\p{N}]+", "gu"); }
+  catch (e) { WORD = /[^\s!-\/:-@\[-`{-~\u060c\u061b\u061f\u06d4\u00a0]+/g; }
+
   function words(text) {
-    return normalize(text).match(/[\p{L}\p{N}]+/gu) || [];
+    return normalize(text).match(WORD) || [];
   }
 
   function prepare(index) {
