@@ -305,3 +305,29 @@ def test_default_404_also_offers_every_other_languages_home(built_site):
     for lang in OTHER_LANGS:
         home = html.escape(t(lang, "site.not_found_home"), quote=False)
         assert re.search(rf'<li lang="{re.escape(lang)}" dir="{text_direction(lang)}">[^<]*<a href="{base}{lang}/">{re.escape(home)}</a>', page), lang
+
+
+# --- front matter (every page of every language; the SMS summary fits one message) -----------
+
+GSM7 = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+           "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+GSM7_DOUBLE = set("^{}\\[~]|€")  # the extension table: two septets each
+
+
+def sms_cost(text: str, lang: str) -> tuple[int, int]:
+    """(length in the SMS encoding, the limit of one SMS): GSM-7 septets for English,
+    UTF-16 units (UCS-2) for the other languages."""
+    if lang == DEFAULT:
+        assert all(c in GSM7 or c in GSM7_DOUBLE for c in text), f"not GSM-7: {text!r}"
+        return sum(2 if c in GSM7_DOUBLE else 1 for c in text), 160
+    return len(text.encode("utf-16-le")) // 2, 70
+
+
+@pytest.mark.parametrize("lang", [DEFAULT, *TRANSLATED])
+def test_every_page_has_title_description_and_an_sms_summary(lang):
+    for rel in sources(lang):
+        meta = front_matter(lang, rel)
+        for key in ("title", "description", "summary"):
+            assert isinstance(meta.get(key), str) and meta[key].strip(), f"{lang}/{rel}: no {key}"
+        length, limit = sms_cost(meta["summary"], lang)
+        assert length <= limit, f"{lang}/{rel}: summary is {length} > {limit}"
