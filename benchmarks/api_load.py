@@ -55,8 +55,14 @@ end
 """
 
 SETUPS = [
-    {"name": "1 process x 8 threads (default)", "env": {"FEEDBACK_WORKERS": "1", "FEEDBACK_THREADS": "8"}},
-    {"name": "2 processes x 4 threads", "env": {"FEEDBACK_WORKERS": "2", "FEEDBACK_THREADS": "4"}},
+    {"name": "1 process x 8 threads (default), limits off",
+     "env": {"FEEDBACK_WORKERS": "1", "FEEDBACK_THREADS": "8"}},
+    # What rate limiting costs: on, memory://, raised so that wrk (one address) is never refused.
+    {"name": "1 process x 8 threads, limits on (raised)",
+     "env": {"FEEDBACK_WORKERS": "1", "FEEDBACK_THREADS": "8", "FEEDBACK_RATELIMIT_ENABLED": "true",
+             "FEEDBACK_LIMIT_SUBMISSIONS": "1000000 per minute"}},
+    {"name": "2 processes x 4 threads, limits off",
+     "env": {"FEEDBACK_WORKERS": "2", "FEEDBACK_THREADS": "4"}},
 ]
 
 
@@ -144,6 +150,7 @@ def main() -> None:
             proc, url = start_server(instance, setup["env"])
             try:
                 run_wrk(url, "/livez", None, 2, args.connections)            # warm up
+                load = os.getloadavg()[0]
                 trivial = run_wrk(url, "/livez", None, args.duration, args.connections)
                 submit = run_wrk(url, "/api/v1/submissions", script, args.duration, args.connections)
             finally:
@@ -152,7 +159,7 @@ def main() -> None:
             stored = conn.execute("SELECT count(*) FROM submissions").fetchone()[0]
             integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
             conn.close()
-            rows.append((setup, trivial, submit, stored, integrity))
+            rows.append((setup, trivial, submit, stored, integrity, load))
             print(f"{setup['name']}: submissions {submit['rps']:.0f}/s p50 {submit['p50']:.1f} ms "
                   f"p99 {submit['p99']:.1f} ms; /livez {trivial['rps']:.0f}/s; stored {stored}", flush=True)
 
@@ -173,17 +180,19 @@ def main() -> None:
         f"{args.duration} s per route after a 2 s warm-up. Every submission body is unique (a Lua "
         "script numbers them), so each request is validated, checked for duplicates and inserted.",
         "- Trivial route: `GET /livez` of the same app (returns `ok`, no database).",
+        "- Load average before each run is recorded: other work on the machine (other test runs) "
+        "takes CPU from the server and lowers the figures.",
         "",
-        "| Server | Route | Requests/s | p50 ms | p99 ms | Requests | Non-2xx | Socket errors | Rows stored | integrity_check |",
-        "|---|---|---:|---:|---:|---:|---:|---|---:|---|",
+        "| Server | Route | Requests/s | p50 ms | p99 ms | Requests | Non-2xx | Socket errors | Rows stored | integrity_check | Load avg before |",
+        "|---|---|---:|---:|---:|---:|---:|---|---:|---|---:|",
     ]
-    for setup, trivial, submit, stored, integrity in rows:
+    for setup, trivial, submit, stored, integrity, load in rows:
         lines.append(f"| {setup['name']} | `POST /api/v1/submissions` | {submit['rps']:,.0f} | "
                      f"{submit['p50']:.1f} | {submit['p99']:.1f} | {submit['requests']:,} | "
-                     f"{submit['non2xx']} | {submit['socket_errors']} | {stored:,} | {integrity} |")
+                     f"{submit['non2xx']} | {submit['socket_errors']} | {stored:,} | {integrity} | {load:.2f} |")
         lines.append(f"| {setup['name']} | `GET /livez` | {trivial['rps']:,.0f} | {trivial['p50']:.1f} | "
                      f"{trivial['p99']:.1f} | {trivial['requests']:,} | {trivial['non2xx']} | "
-                     f"{trivial['socket_errors']} | | |")
+                     f"{trivial['socket_errors']} | | | |")
     goal = rows[0][2]
     lines += [
         "",

@@ -59,3 +59,16 @@ def components() -> tuple[str, ...]:
 def facts() -> dict:
     """data/facts.yml: key -> {"value": ... or None, "source": ...}."""
     return yaml.safe_load((DATA_DIR / "facts.yml").read_text(encoding="utf-8"))
+
+
+@functools.cache
+def districts() -> dict:
+    """data/districts.yml: region slug -> {"names": {lang: name}, "districts": [English names]}."""
+    return yaml.safe_load((DATA_DIR / "districts.yml").read_text(encoding="utf-8"))["regions"]
+
+
+@functools.cache
+def district_lookup() -> dict[str, str]:
+    """Case- and space-insensitive district name -> its spelling in data/districts.yml."""
+    return {" ".join(name.casefold().split()): name
+            for region in districts().values() for name in region["districts"]}

@@ -39,7 +39,8 @@ def check_symbol(data: str) -> str:
 
 
 def new_reference() -> str:
-    data = "".join(secrets.choice(ALPHABET) for _ in range(DATA_LENGTH))
+    bits = secrets.randbits(5 * DATA_LENGTH)  # one call to the OS's CSPRNG, 5 bits a symbol
+    data = "".join(ALPHABET[(bits >> (5 * i)) & 31] for i in range(DATA_LENGTH))
     return format_reference(data + check_symbol(data))
 
 

@@ -144,6 +144,14 @@ def clean_page(value, max_chars: int) -> tuple[str | None, str | None]:
     return clean_text(value, max_chars)
 
 
+def clean_district(value, max_chars: int) -> tuple[str | None, str | None]:
+    """Free text; a known district (data/districts.yml) is stored in its one spelling."""
+    text, error = clean_text(value, max_chars)
+    if text:
+        text = i18n.district_lookup().get(" ".join(text.casefold().split()), text)
+    return text, error
+
+
 def message_hash(message: str) -> str:
     """The same words with different spacing or case count as the same message."""
     folded = " ".join(message.casefold().split())
@@ -168,7 +176,7 @@ def submission(data: dict, config, default_language: str) -> tuple[dict, dict]:
     take("component", clean_choice(data.get("component"), (*i18n.components(), "general"), default="general"))
     take("language", clean_choice(data.get("language"), i18n.languages(), default=default_language))
     take("page", clean_page(data.get("page"), config["PAGE_MAX_CHARS"]))
-    take("district", clean_text(data.get("district"), config["DISTRICT_MAX_CHARS"]))
+    take("district", clean_district(data.get("district"), config["DISTRICT_MAX_CHARS"]))
     take("name", clean_text(data.get("name"), config["NAME_MAX_CHARS"]))
     take("contact", clean_text(data.get("contact"), config["CONTACT_MAX_CHARS"]))
     take("consent_to_contact", clean_boolean(data.get("consent_to_contact"), default=False))

@@ -339,3 +339,12 @@ def test_sensitive_keywords_cover_english_and_urdu():
     table = yaml.safe_load((ROOT / "data" / "sensitive_keywords.yml").read_text(encoding="utf-8"))
     for category in ("fraud", "deduction", "sexual_exploitation_abuse"):
         assert table[category]["en"] and table[category]["ur"]
+
+
+def test_districts_file_is_well_formed():
+    regions = i18n.districts()
+    assert len(regions) == 7
+    names = [d for r in regions.values() for d in r["districts"]]
+    assert len(names) == len(set(names)) and all(isinstance(n, str) and n.strip() == n for n in names)
+    for region in regions.values():
+        assert region["names"]["en"] and region["names"]["ur"]

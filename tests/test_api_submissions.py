@@ -294,3 +294,12 @@ def test_json_accepts_unicode_escapes_and_urdu(api, db_rows):
     body = json.dumps({**GOOD, "message": "سوال: رجسٹریشن کیسے ہو گی؟"}, ensure_ascii=True)
     assert api.post("/api/v1/submissions", data=body, content_type="application/json").status_code == 201
     assert db_rows("SELECT message FROM submissions")[0]["message"] == "سوال: رجسٹریشن کیسے ہو گی؟"
+
+
+@pytest.mark.parametrize("typed, stored", [
+    ("  larkana ", "Larkana"), ("DERA  ghazi khan", "Dera Ghazi Khan"), ("لاڑکانہ", "لاڑکانہ"),
+    ("Some new district", "Some new district"),
+])
+def test_known_districts_get_one_spelling_others_are_kept(api, db_rows, typed, stored):
+    api.post("/api/v1/submissions", json={**GOOD, "district": typed})
+    assert db_rows("SELECT district FROM submissions")[0]["district"] == stored
