@@ -127,6 +127,9 @@ def load(path: Path = DATA_FILE, known_components=()) -> list[Meeting]:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as error:
         raise MeetingError(f"{path.name} is not valid YAML: {error}. Check indentation and quotes.") from error
+    except ValueError as error:  # YAML reads 2027-02-30 as a date and fails on it
+        raise MeetingError(f"{path.name}: a date is not a real day ({error}): date must be written "
+                           "YYYY-MM-DD, like 2027-01-15, with a month and day that exist.") from error
     if not isinstance(data, dict):
         raise MeetingError(f"{path.name}: the file must start with `meetings:`.")
     return parse(data.get("meetings"), path, known_components)
