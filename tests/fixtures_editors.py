@@ -1,6 +1,6 @@
 """Fixtures for the editors' tools and the regional languages: a throwaway copy of the content
 (docs/, data/, mkdocs.yml) for the translation tools, and ONE extra site build of a changed copy
-(a Pashto page removed, sample meetings) shared by every test that needs it."""
+(a Pashto page removed, sample meetings, a new page) shared by every test that needs it."""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures_site import ROOT, build_site, copy_project
+from tools import new_page
 
 TODAY = dt.date.today()
 # Sample meetings for tests only: the real data/meetings.yml announces none (the source gives no dates).
@@ -31,6 +32,7 @@ meetings:
     languages: [ps, ur]
 """
 REMOVED_PASHTO_PAGE = "stay-safe.md"
+NEW_PAGE = "how-to-register.md"  # made with tools.new_page in the variant build
 
 
 @pytest.fixture
@@ -44,10 +46,16 @@ def content_copy(tmp_path) -> Path:
 
 @pytest.fixture(scope="session")
 def variant_site(tmp_path_factory) -> Path:
-    """The site built from a copy with docs/ps/stay-safe.md removed and two sample meetings."""
+    """The site built from a copy with docs/ps/stay-safe.md removed, two sample meetings, and a
+    page made with the new-page command (English only)."""
     config = copy_project(tmp_path_factory.mktemp("variant"))
     (config.parent / "docs" / "ps" / REMOVED_PASHTO_PAGE).unlink()
     (config.parent / "data" / "meetings.yml").write_text(SAMPLE_MEETINGS, encoding="utf-8")
+    new_page.create(config.parent, NEW_PAGE, "How to register", "Who can register and how.",
+                    "Ask a community mobiliser or the helpline how to register. Never pay anyone.")
+    page = config.parent / "docs" / "en" / NEW_PAGE
+    page.write_text(page.read_text(encoding="utf-8") + "\nAsk a community mobiliser in your area.\n",
+                    encoding="utf-8")
     dest = config.parent / "site"
     result = build_site(dest, config=config)
     assert result.returncode == 0, f"build failed:\n{result.stdout}\n{result.stderr}"
