@@ -2,7 +2,6 @@
 reader's language for browsers and form posts, and the security headers on every response."""
 from __future__ import annotations
 
-import math
 import time
 
 from flask import Flask, current_app, g, request
@@ -28,7 +27,8 @@ def retry_after_seconds() -> int:
     current = limiter.current_limit
     if current is None:
         return 60
-    return max(1, math.ceil(current.reset_at - time.time()))
+    # The formula flask-limiter's own Retry-After header uses, so the two agree.
+    return max(1, int(current.reset_at - time.time()))
 
 
 def handle_rate_limited(exc: RateLimitExceeded):

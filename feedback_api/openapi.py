@@ -317,6 +317,8 @@ def _document() -> dict:
                         "properties": {
                             "code": {"type": "string"},
                             "message": {"type": "string", "description": "In the request's language."},
+                            "retry_after": {"type": "integer", "minimum": 1,
+                                            "description": "429 only: seconds to wait (as Retry-After)."},
                             "fields": {"type": "object", "additionalProperties": {
                                 "type": "object", "required": ["code", "message"],
                                 "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}},

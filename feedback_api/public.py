@@ -40,6 +40,8 @@ def wants_html() -> bool:
 
 def error_json(status: int, code: str, lang: str, fields: dict | None = None, **params) -> Response:
     body = {"code": code, "message": i18n.t(lang, f"errors.{code}", **params)}
+    if "seconds" in params:
+        body["retry_after"] = params["seconds"]
     if fields:
         body["fields"] = {name: {"code": c, "message": i18n.t(lang, f"errors.{c}")}
                           for name, c in fields.items()}

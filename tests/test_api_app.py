@@ -147,7 +147,8 @@ def test_backup_default_destination_is_in_instance(service_app):
 def test_healthz(api):
     response = api.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok", "schema_version": 1}
+    assert response.get_json() == {"status": "ok", "database": "ok",
+                                   "schema_version": len(storage.migrations._migrations)}
 
 
 def test_livez_needs_no_database(service_app, api):
@@ -176,6 +177,7 @@ def test_rate_limit_answers_429_with_retry_after_in_json(make_service_app):
     assert 1 <= int(response.headers["Retry-After"]) <= 60
     error = response.get_json()["error"]
     assert error["code"] == "rate_limited" and re.search(r"wait \d+ seconds", error["message"])
+    assert abs(error["retry_after"] - int(response.headers["Retry-After"])) <= 1
     # Another client is not affected.
     other = client.post("/api/v1/submissions", json={**GOOD, "message": "m6"}, environ_base={"REMOTE_ADDR": "192.0.2.9"})
     assert other.status_code == 201
@@ -218,6 +220,22 @@ def test_cors_only_for_configured_origins(make_service_app):
         "Origin": "https://site.example.org", "Access-Control-Request-Method": "POST",
         "Access-Control-Request-Headers": "Content-Type"})
     assert preflight.headers["Access-Control-Allow-Origin"] == "https://site.example.org"
+
+
+def test_client_address_behind_a_trusted_proxy(make_service_app, db_rows):
+    """With TRUSTED_PROXIES=1 the address nginx puts in X-Forwarded-For is the client's; with
+    the default 0 a client cannot pick its own address (and so its own rate-limit bucket)."""
+    def hashes(app):
+        client = app.test_client()
+        for n, forwarded in enumerate(["198.51.100.7", "198.51.100.8"]):
+            client.post("/api/v1/submissions", json={**GOOD, "message": f"{app.config['TRUSTED_PROXIES']} {n}"},
+                        headers={"X-Forwarded-For": forwarded})
+    hashes(make_service_app(TRUSTED_PROXIES=0))
+    hashes(make_service_app(TRUSTED_PROXIES=1))
+    rows = db_rows("SELECT message, client_hash FROM submissions ORDER BY id")
+    direct, proxied = rows[:2], rows[2:]
+    assert direct[0]["client_hash"] == direct[1]["client_hash"]          # header ignored
+    assert proxied[0]["client_hash"] != proxied[1]["client_hash"]        # header trusted
 
 
 def test_no_cors_by_default(api):

@@ -9,6 +9,7 @@ import time
 import requests
 
 from feedback_api import storage
+from tests.fixtures_service import check_against_openapi
 
 CLIENTS = 8
 PER_CLIENT = 250
@@ -28,6 +29,10 @@ def _stream(url: str, client: int, count: int | None, acks: list, failures: list
             if count is None:   # crash test: the server is gone, stop this client
                 return
             continue
+        if i == 0:  # the real server's answers keep to the OpenAPI document too
+            check_against_openapi("POST", "/api/v1/submissions", response.status_code,
+                                  response.headers.get("Content-Type", "").split(";")[0],
+                                  response.headers, response.json())
         if response.status_code == 201:
             acks.append(response.json()["reference"])
         else:
