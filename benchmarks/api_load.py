@@ -63,6 +63,10 @@ SETUPS = [
              "FEEDBACK_LIMIT_SUBMISSIONS": "1000000 per minute"}},
     {"name": "2 processes x 4 threads, limits off",
      "env": {"FEEDBACK_WORKERS": "2", "FEEDBACK_THREADS": "4"}},
+    # Several processes share their counters in Redis (a local redis-server, started here).
+    {"name": "2 processes x 4 threads, limits on in Redis (raised)", "redis": True,
+     "env": {"FEEDBACK_WORKERS": "2", "FEEDBACK_THREADS": "4", "FEEDBACK_RATELIMIT_ENABLED": "true",
+             "FEEDBACK_LIMIT_SUBMISSIONS": "1000000 per minute"}},
 ]
 
 
@@ -147,7 +151,19 @@ def main() -> None:
         script.write_text(SUBMIT_LUA)
         for n, setup in enumerate(SETUPS):
             instance = Path(tmp) / f"instance{n}"
-            proc, url = start_server(instance, setup["env"])
+            env = dict(setup["env"])
+            redis_proc = None
+            if setup.get("redis"):
+                if not shutil.which("redis-server"):
+                    print(f"skipping {setup['name']}: redis-server is not installed")
+                    continue
+                redis_port = free_port()
+                redis_proc = subprocess.Popen(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1",
+                                               "--save", "", "--appendonly", "no"],
+                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                time.sleep(0.5)
+                env["FEEDBACK_RATELIMIT_STORAGE_URI"] = f"redis://127.0.0.1:{redis_port}/0"
+            proc, url = start_server(instance, env)
             try:
                 run_wrk(url, "/livez", None, 2, args.connections)            # warm up
                 load = os.getloadavg()[0]
@@ -155,6 +171,9 @@ def main() -> None:
                 submit = run_wrk(url, "/api/v1/submissions", script, args.duration, args.connections)
             finally:
                 stop_server(proc)
+                if redis_proc:
+                    redis_proc.terminate()
+                    redis_proc.wait(timeout=10)
             conn = sqlite3.connect(instance / "bench.sqlite3")
             stored = conn.execute("SELECT count(*) FROM submissions").fetchone()[0]
             integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]

@@ -66,20 +66,26 @@ def handle_unexpected(exc: Exception):
     return public.error_response(500, "server_error")
 
 
+_COMMON_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+)
+# Status URLs carry a reference: never send them to anyone in a Referer.
+_SERVICE_HEADERS = _COMMON_HEADERS + (("Referrer-Policy", "no-referrer"),
+                                      ("Content-Security-Policy", SERVICE_CSP))
+_SITE_HEADERS = _COMMON_HEADERS + (("Referrer-Policy", "same-origin"),)
+
+
 def security_headers(response):
+    """Add each header unless a view set its own (one pass: this runs on every response)."""
     headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    if getattr(g, "site_file", False):
-        headers.setdefault("Referrer-Policy", "same-origin")
-    else:
-        # Status URLs carry a reference: never send them to anyone in a Referer.
-        headers.setdefault("Referrer-Policy", "no-referrer")
-        headers.setdefault("Content-Security-Policy", SERVICE_CSP)
-    if request.is_secure:
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    present = {key.lower() for key in headers.keys()}
+    wanted = _SITE_HEADERS if getattr(g, "site_file", False) else _SERVICE_HEADERS
+    headers.extend([(k, v) for k, v in wanted if k.lower() not in present])
+    if request.is_secure and "strict-transport-security" not in present:
+        headers["Strict-Transport-Security"] = "max-age=31536000"
     return response
 
 

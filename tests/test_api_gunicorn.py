@@ -2,14 +2,17 @@
 kill -9 of the whole server loses nothing that was acknowledged."""
 from __future__ import annotations
 
+import shutil
 import sqlite3
+import subprocess
 import threading
 import time
 
+import pytest
 import requests
 
 from feedback_api import storage
-from tests.fixtures_service import check_against_openapi
+from tests.fixtures_service import check_against_openapi, free_port
 
 CLIENTS = 8
 PER_CLIENT = 250
@@ -93,3 +96,27 @@ def test_kill_9_mid_stream_loses_no_acknowledged_submission(gunicorn_server):
     after = requests.post(server.url + "/api/v1/submissions", json={"message": "after the crash"}, timeout=10)
     assert after.status_code == 201
     assert requests.get(server.url + after.json()["status_url"], timeout=10).status_code == 200
+
+
+def test_limits_hold_across_worker_processes_with_redis(gunicorn_server, tmp_path):
+    """memory:// counters are per process; with FEEDBACK_RATELIMIT_STORAGE_URI in Redis two
+    workers together allow exactly the configured limit."""
+    if not shutil.which("redis-server"):
+        pytest.skip("redis-server is not installed (scripts/setup --test installs it)")
+    port = free_port()
+    redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                              "--appendonly", "no", "--dir", str(tmp_path)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        server = gunicorn_server(env={"FEEDBACK_WORKERS": "2", "FEEDBACK_THREADS": "2",
+                                      "FEEDBACK_RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{port}/0",
+                                      "FEEDBACK_LIMIT_SUBMISSIONS": "5 per minute"})
+        codes = []
+        for i in range(12):  # a new connection each time, so both workers answer some
+            response = requests.post(server.url + "/api/v1/submissions", json={"message": f"redis {i}"},
+                                     headers={"Connection": "close"}, timeout=10)
+            codes.append(response.status_code)
+        assert codes.count(201) == 5 and codes.count(429) == 7, codes
+    finally:
+        redis.terminate()
+        redis.wait(timeout=10)
