@@ -3,5 +3,6 @@ pytest_plugins = [
     "tests.fixtures_site",
     "tests.fixtures_browser",
     "tests.fixtures_service",
+    "tests.fixtures_moderation",
     "tests.fixtures_editors",
 ]

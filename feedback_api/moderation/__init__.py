@@ -1,0 +1,31 @@
+"""Owns moderation under /moderation/: staff sign in, read, code, answer, publish and export
+submissions. One blueprint (`bp`) whose views live in this package's modules, one per task:
+auth (sign-in/out), queue (the list and bulk actions), submission (one submission and its
+actions), intake (feedback gathered offline), export, dashboard, admin (users, audit log).
+Templates: feedback_api/templates/moderation/; the stylesheet: moderation/static/.
+
+`init_app(app)` adds the config defaults, CSRF protection for every state-changing request
+of the app (the public API blueprint is exempt: it takes the static site's posts, which carry
+no session), the CLI commands and the blueprint.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+bp = Blueprint("moderation", __name__, url_prefix="/moderation", static_folder="static",
+               static_url_path="/static")
+
+# Importing the view modules registers their routes on `bp`.
+from . import admin, auth, dashboard, export, intake, queue, submission  # noqa: E402,F401
+from . import cli, security, views  # noqa: E402
+
+
+def init_app(app: Flask) -> None:
+    from .. import ops, public
+    security.configure(app)
+    security.csrf.init_app(app)
+    security.csrf.exempt(public.bp)
+    security.csrf.exempt(ops.bp)
+    views.init_jinja(app)
+    cli.init_app(app)
+    app.register_blueprint(bp)

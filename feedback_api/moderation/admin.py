@@ -1,0 +1,90 @@
+"""Owns what only admins do on the web: manage users (create, change role, disable, enable,
+reset a password) and read the audit log with filters. Every view here is admin-only."""
+from __future__ import annotations
+
+import math
+
+from flask import abort, redirect, request, url_for
+
+from .. import references, storage, storage_moderation as sm
+from . import bp, security
+from .views import page_number, page_size, render, valid_date, viewer
+
+USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
+
+
+def username_problem(name: str) -> str | None:
+    if not 2 <= len(name) <= 40 or not set(name) <= USERNAME_CHARS:
+        return "User names are 2-40 characters: lower-case letters, digits, dot, dash, underscore."
+    return None
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@security.admin_required
+def users():
+    db = storage.get_db()
+    error, done = None, request.args.get("done")
+    if request.method == "POST":
+        name = (request.form.get("username") or "").strip().lower()
+        role = request.form.get("role")
+        password = request.form.get("password") or ""
+        error = (username_problem(name) or (None if role in security.ROLES else "Choose a role.")
+                 or security.password_problem(password)
+                 or ("That user name is taken." if sm.user_by_name(db, name) else None))
+        if error is None:
+            sm.create_user(db, name, security.hash_password(password), role, by_user=viewer()["id"])
+            return redirect(url_for("moderation.users", done=f"created {name}"), 303)
+    return render("users.html", users=sm.list_users(db), error=error, done=done,
+                  roles=security.ROLES), (400 if error else 200)
+
+
+@bp.post("/users/<int:user_id>")
+@security.admin_required
+def update_user(user_id):
+    db = storage.get_db()
+    target = sm.user_by_id(db, user_id)
+    if target is None:
+        abort(404)
+    action = request.form.get("action")
+    changes = {}
+    if action == "disable":
+        changes = {"active": 0}
+    elif action == "enable":
+        changes = {"active": 1}
+    elif action == "role" and request.form.get("role") in security.ROLES:
+        changes = {"role": request.form["role"]}
+    elif action == "password":
+        problem = security.password_problem(request.form.get("password") or "")
+        if problem:
+            return render("users.html", users=sm.list_users(db), error=problem, done=None,
+                          roles=security.ROLES), 400
+        changes = {"password_hash": security.hash_password(request.form["password"])}
+    else:
+        abort(400)
+    loses_admin = target["role"] == "admin" and target["active"] and (
+        changes.get("active") == 0 or changes.get("role") == "moderator")
+    if loses_admin and sm.active_admins(db) <= 1:
+        return render("users.html", users=sm.list_users(db), done=None, roles=security.ROLES,
+                      error="The last active admin cannot be disabled or made a moderator."), 400
+    sm.update_user(db, user_id, viewer()["id"], **changes)
+    return redirect(url_for("moderation.users", done=f"{action} {target['username']}"), 303)
+
+
+@bp.get("/audit")
+@security.admin_required
+def audit():
+    args = request.args
+    filters = {
+        "user": (args.get("user") or "").strip()[:40] or None,
+        "action": (args.get("action") or "").strip()[:40] or None,
+        "reference": references.normalise(args.get("reference") or "") if args.get("reference") else None,
+        "date_from": valid_date(args.get("date_from")),
+        "date_to": valid_date(args.get("date_to")),
+    }
+    db = storage.get_db()
+    page = page_number()
+    rows, total = sm.audit_list(db, filters, page_size(), (page - 1) * page_size())
+    return render("audit.html", rows=rows, total=total, page=page, filters=filters,
+                  pages=max(1, math.ceil(total / page_size())), actions=sm.audit_actions(db),
+                  users=[u["username"] for u in sm.list_users(db)],
+                  query={k: v for k, v in filters.items() if v})

@@ -1,0 +1,43 @@
+"""Owns the moderators' reference data: topic codes (data/topic_codes.yml) and template
+replies per language (data/answer_templates/<lang>.yml, English as the fallback)."""
+from __future__ import annotations
+
+import functools
+
+import yaml
+
+from .. import i18n
+
+CODES_FILE = i18n.DATA_DIR / "topic_codes.yml"
+TEMPLATES_DIR = i18n.DATA_DIR / "answer_templates"
+
+
+@functools.cache
+def topic_codes() -> dict[str, str]:
+    """code -> label, e.g. "COM-PAY" -> "Complaint: Payment (amount, timing, ...)"."""
+    table = yaml.safe_load(CODES_FILE.read_text(encoding="utf-8"))
+    return {f"{t}-{p}": f"{t_label}: {p_label}"
+            for t, t_label in table["types"].items() for p, p_label in table["topics"].items()}
+
+
+@functools.cache
+def _templates(lang: str) -> dict:
+    path = TEMPLATES_DIR / f"{lang}.yml"
+    if not path.is_file():
+        return {}
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+def answer_templates(lang: str) -> dict[str, dict]:
+    """key -> {label, body, language}: the language's own where it has one, else English."""
+    result = {}
+    for key, item in _templates(i18n.DEFAULT_LANGUAGE).items():
+        own = _templates(lang).get(key)
+        chosen, chosen_lang = (own, lang) if own else (item, i18n.DEFAULT_LANGUAGE)
+        result[key] = {"label": chosen["label"], "body": chosen["body"], "language": chosen_lang}
+    return result
+
+
+def fill_template(lang: str, key: str, reference: str) -> str | None:
+    item = answer_templates(lang).get(key)
+    return item["body"].replace("{reference}", reference) if item else None

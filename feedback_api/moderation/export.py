@@ -1,0 +1,74 @@
+"""Owns exports of the queue's current filter as CSV or JSON. Free text is always masked
+(CNIC-like and phone-like numbers), personal data (name, contact) is included only when an
+admin asks for it, and every CSV cell is quoted and neutralised against formula injection
+(OWASP). Each export is written to the audit log."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+
+from flask import Response, abort, request, stream_with_context
+
+from .. import storage, storage_moderation as sm
+from . import bp, security, text
+from .views import parse_filters, viewer
+
+FREE_TEXT = ("message", "district", "page", "answer")
+PERSONAL = ("name", "contact", "consent_to_contact")
+
+
+def _clean(row: dict) -> dict:
+    for key in FREE_TEXT:
+        row[key] = text.mask_numbers(row.get(key))
+    return row
+
+
+def _csv_stream(rows):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    header_done = False
+    yield "\ufeff"  # so that spreadsheets read the file as UTF-8 (Urdu stays Urdu)
+    for row in rows:
+        if not header_done:
+            writer.writerow(list(row))
+            header_done = True
+        writer.writerow([text.neutral_cell(v) for v in _clean(row).values()])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    if not header_done:
+        writer.writerow(["reference"])
+        yield buffer.getvalue()
+
+
+def _json_stream(rows):
+    yield "["
+    first = True
+    for row in rows:
+        yield ("" if first else ",") + "\n" + json.dumps(_clean(row), ensure_ascii=False)
+        first = False
+    yield "\n]\n"
+
+
+@bp.get("/export.<fmt>")
+def export(fmt):
+    if fmt not in ("csv", "json"):
+        abort(404)
+    personal = request.args.get("personal") == "1"
+    if personal and not security.is_admin():
+        abort(403)
+    filters = parse_filters(request.args)
+    db = storage.get_db()
+    sm.audit(db, viewer()["id"], "export", None, None,
+             {"format": fmt, "personal": personal, "filters": {k: v for k, v in filters.items() if v}})
+    rows = sm.export_rows(db, filters, viewer(), personal)
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%MZ")
+    if fmt == "csv":
+        body, mimetype = _csv_stream(rows), "text/csv"
+    else:
+        body, mimetype = _json_stream(rows), "application/json"
+    response = Response(stream_with_context(body), mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="feedback-{stamp}.{fmt}"'
+    return response

@@ -1,0 +1,48 @@
+"""Owns the queue: submissions newest first under filters and a full-text search, paged, with
+counts per status, and bulk actions (mark spam, close, set a code) on a selection.
+Admins reach the sensitive queue with ?sensitive=1; nobody else ever sees those rows."""
+from __future__ import annotations
+
+import math
+
+from flask import abort, redirect, request, url_for
+
+from .. import storage, storage_moderation as sm
+from . import bp, coding, security
+from .views import page_number, page_size, parse_filters, query_args, render, viewer
+
+BULK_ACTIONS = {"spam": {"status": "spam"}, "close": {"status": "closed"},
+                "in_review": {"status": "in_review"}}
+
+
+@bp.get("/")
+def queue():
+    filters = parse_filters(request.args)
+    db = storage.get_db()
+    page = page_number()
+    rows, total = sm.queue(db, filters, viewer(), page_size(), (page - 1) * page_size())
+    pages = max(1, math.ceil(total / page_size()))
+    return render("queue.html", rows=rows, total=total, page=page, pages=pages, filters=filters,
+                  counts=sm.status_counts(db, filters, viewer()), districts=sm.districts(db),
+                  query_args=query_args, next_url=request.full_path.rstrip("?"),
+                  bulk_done=request.args.get("done"))
+
+
+@bp.post("/bulk")
+def bulk():
+    action = request.form.get("action")
+    ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()][:500]
+    target = security.safe_next(request.form.get("next"), url_for("moderation.queue"))
+    if action == "code":
+        code = request.form.get("topic_code")
+        if code not in coding.topic_codes():
+            abort(400)
+        changes = {"topic_code": code}
+    elif action in BULK_ACTIONS:
+        changes = BULK_ACTIONS[action]
+    else:
+        abort(400)
+    done = sm.bulk_change(storage.get_db(), ids, viewer()["id"], f"bulk_{action}", changes,
+                          allow_sensitive=security.is_admin()) if ids else 0
+    separator = "&" if "?" in target else "?"
+    return redirect(f"{target}{separator}done={done}", 303)

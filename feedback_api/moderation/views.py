@@ -1,0 +1,196 @@
+"""Owns what every moderation page shares: the sign-in gate and headers on the blueprint,
+reading the queue's filters from a query string, the Jinja filters that make untrusted text
+safe to show, and the error pages."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from flask import Flask, current_app, g, render_template, request
+from flask_limiter import RateLimitExceeded
+from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
+
+from .. import i18n, storage, storage_moderation as sm, validation
+from . import bp, coding, security, text
+
+STATUSES = storage.STATUSES
+CHANNELS = storage.CHANNELS
+OFFLINE_CHANNELS = tuple(c for c in CHANNELS if c != "web")
+STATUS_LABELS = {"new": "New", "in_review": "In review", "answered": "Answered",
+                 "closed": "Closed", "spam": "Spam", "open": "Open", "all": "All"}
+CHANNEL_LABELS = {"web": "Website", "town_hall": "Town hall", "feedback_session": "Feedback session",
+                  "helpline": "Helpline call", "sms": "SMS", "field_visit": "Field visit"}
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+FILTER_KEYS = ("status", "kind", "component", "language", "district", "channel", "topic_code",
+               "date_from", "date_to", "q", "sensitive")
+
+bp.before_request(security.require_user)
+bp.after_request(security.security_headers)
+
+
+def valid_date(value) -> str | None:
+    if isinstance(value, str) and DATE_RE.match(value):
+        try:
+            dt.date.fromisoformat(value)
+            return value
+        except ValueError:
+            return None
+    return None
+
+
+def parse_filters(args) -> dict:
+    """The queue's filters from a query string: unknown values are dropped, never passed on."""
+    def choice(key, choices):
+        value = args.get(key)
+        return value if value in choices else None
+
+    filters = {
+        "status": choice("status", (*STATUSES, "open", "all")) or "open",
+        "kind": choice("kind", validation.KINDS),
+        "component": choice("component", (*i18n.components(), "general")),
+        "language": choice("language", i18n.languages()),
+        "channel": choice("channel", CHANNELS),
+        "topic_code": choice("topic_code", coding.topic_codes()),
+        "date_from": valid_date(args.get("date_from")),
+        "date_to": valid_date(args.get("date_to")),
+        "district": (args.get("district") or "").strip()[:100] or None,
+        "q": " ".join((args.get("q") or "").split())[:200] or None,
+        "sensitive": "1" if args.get("sensitive") == "1" and security.is_admin() else None,
+    }
+    return filters
+
+
+def query_args(filters: dict, **changes) -> dict:
+    """Filters as URL query arguments (defaults and empties left out)."""
+    merged = {**filters, **changes}
+    return {k: v for k, v in merged.items() if v and not (k == "status" and v == "open")}
+
+
+def viewer() -> dict:
+    return g.user or {}
+
+
+# ---------------------------------------------------------------- Jinja
+
+def private(value):
+    """Free text as this viewer may see it: admins see it whole; moderators see CNIC-like and
+    phone-like numbers masked."""
+    return value if security.is_admin() else text.mask_numbers(value)
+
+
+def waited(stamp: str | None) -> str:
+    """How long since `stamp`, in days and hours."""
+    if not stamp:
+        return ""
+    then = dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+    seconds = max(0, int((dt.datetime.now(dt.timezone.utc) - then).total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours = rest // 3600
+    if days:
+        return f"{days} d {hours} h"
+    return f"{hours} h {(rest % 3600) // 60} min"
+
+
+def short_time(stamp: str | None) -> str:
+    return stamp.replace("T", " ")[:16] if stamp else ""
+
+
+def lang_dir(lang: str | None) -> str:
+    return i18n.text_direction(lang) if lang in i18n.languages() else "auto"
+
+
+def changes(entry: dict) -> list[tuple[str, str | None, str]]:
+    """An audit entry's before/after JSON as (field, before, after) text, each cut to 300
+    characters (the full text stays in the log and the export)."""
+    import json
+
+    def load(raw):
+        try:
+            value = json.loads(raw) if raw else {}
+        except ValueError:
+            value = {"value": raw}
+        return value if isinstance(value, dict) else {"value": value}
+
+    def show(value):
+        if value is None:
+            return None
+        value = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        return value if len(value) <= 300 else value[:300] + "…"
+
+    before, after = load(entry.get("before")), load(entry.get("after"))
+    return [(key, show(before.get(key)), show(after.get(key)) or "—")
+            for key in sorted(set(before) | set(after))]
+
+
+def init_jinja(app: Flask) -> None:
+    app.jinja_env.filters.update(show=text.show_text, private=private, waited=waited,
+                                 short_time=short_time, masked=text.mask_numbers, changes=changes)
+    app.jinja_env.globals.update(lang_dir=lang_dir)
+
+
+@bp.context_processor
+def moderation_context():
+    user = getattr(g, "user", None)
+    extra = {}
+    if user and user["role"] == "admin":
+        extra["sensitive_waiting"] = sm.sensitive_waiting(storage.get_db())
+    return {"user": user, "is_admin": security.is_admin(), "STATUS_LABELS": STATUS_LABELS,
+            "CHANNEL_LABELS": CHANNEL_LABELS, "STATUSES": STATUSES, "CHANNELS": CHANNELS,
+            "OFFLINE_CHANNELS": OFFLINE_CHANNELS, "KINDS": validation.KINDS,
+            "COMPONENTS": (*i18n.components(), "general"), "LANGUAGES": i18n.languages(),
+            "TOPIC_CODES": coding.topic_codes(), "lang_name": lambda c: i18n.t(c, "meta.name"),
+            "component_name": lambda c: i18n.t("en", f"components.{c}"), **extra}
+
+
+# ---------------------------------------------------------------- errors
+
+def error_page(status: int, title: str, message: str):
+    return render_template("moderation/error.html", title=title, message=message), status
+
+
+@bp.errorhandler(CSRFError)
+def csrf_error(exc):
+    return error_page(400, "Form expired",
+                      "This form was open too long or came from somewhere else, so nothing was "
+                      "changed. Go back, reload the page and try again.")
+
+
+@bp.errorhandler(403)
+def forbidden(exc):
+    return error_page(403, "Not allowed", "Your account cannot open this page. Ask an admin if you need it.")
+
+
+@bp.errorhandler(404)
+def not_found(exc):
+    return error_page(404, "Not found", "There is nothing at this address. Check the reference.")
+
+
+@bp.errorhandler(405)
+def method_not_allowed(exc):
+    return error_page(405, "Not allowed", "This address does not accept that kind of request.")
+
+
+@bp.errorhandler(RateLimitExceeded)
+def rate_limited(exc):
+    from ..errors import retry_after_seconds
+    seconds = retry_after_seconds()
+    body, status = error_page(429, "Too many attempts",
+                              f"Too many failed sign-ins. Wait {max(1, seconds // 60)} minutes and try again.")
+    return body, status, {"Retry-After": str(seconds)}
+
+
+def page_size() -> int:
+    return int(current_app.config["MODERATION_PAGE_SIZE"])
+
+
+def page_number() -> int:
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 100000 else 1
+
+
+def render(template: str, **context) -> str:
+    return render_template(f"moderation/{template}", **context)
+
+
+__all__ = ["parse_filters", "query_args", "viewer", "render", "Markup"]

@@ -1,0 +1,481 @@
+"""Owns every SQL statement of moderation: accounts, sessions, the queue, changes to a
+submission (each with its audit entry, in one transaction), notes, answers, the audit list,
+exports and the dashboard's figures. Migration 0002 adds what moderation needs.
+
+Why a sibling of storage.py and not more of it: storage.py is the public service's module and
+is edited by its owner at the same time; this module registers its migrations on the same
+`storage.migrations` set (storage.py imports it at its end, so the order stays 0001, 0002, ...)
+and uses the same connections and `immediate()` writer queue. The rule "storage owns every SQL
+statement" holds for the pair: no view or template runs SQL.
+
+Visibility: `viewer` dicts carry `role`; only an admin sees `sensitive` submissions, and they
+see them only in their own queue (`sensitive=True` filter), never mixed into the main one.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import statistics
+
+from sqlite_utils import Database
+
+from .storage import immediate, migrations, now
+
+QUEUE_ORDER = "s.received_at DESC, s.id DESC"
+OPEN_STATUSES = ("new", "in_review")
+
+
+@migrations(name="0002_moderation")
+def _m0002_moderation(db: Database) -> None:
+    # ALTER TABLE ... ADD COLUMN keeps the FTS triggers on submissions (transform() would not).
+    db.executescript("""
+CREATE TABLE sessions (
+    id TEXT PRIMARY KEY,              -- SHA-256 of the random token in the signed cookie
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL
+);
+CREATE INDEX sessions_user ON sessions (user_id);
+ALTER TABLE users ADD COLUMN last_sign_in_at TEXT;
+CREATE INDEX submissions_received ON submissions (received_at);
+CREATE INDEX submissions_sensitive ON submissions (sensitive, status, received_at);
+CREATE INDEX audit_log_at ON audit_log (at);
+""")
+
+
+def _dicts(cursor) -> list[dict]:
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def _one(cursor) -> dict | None:
+    rows = _dicts(cursor)
+    return rows[0] if rows else None
+
+
+def _audit(db: Database, user_id, action: str, submission_id=None, before=None, after=None,
+           detail: str | None = None) -> None:
+    """Append one audit entry; callers are inside `immediate(db)` with the change itself."""
+    db.conn.execute(
+        "INSERT INTO audit_log (at, user_id, action, submission_id, before, after, detail)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [now(), user_id, action, submission_id,
+         json.dumps(before, ensure_ascii=False, sort_keys=True) if before is not None else None,
+         json.dumps(after, ensure_ascii=False, sort_keys=True) if after is not None else None,
+         detail])
+
+
+def audit(db: Database, user_id, action: str, submission_id=None, before=None, after=None,
+          detail: str | None = None) -> None:
+    """An audit entry for something that happened outside this module's writes
+    (sign-in, sign-out, an offline submission stored by storage.insert_submission)."""
+    with immediate(db):
+        _audit(db, user_id, action, submission_id, before, after, detail)
+
+
+# ---------------------------------------------------------------- accounts
+
+USER_COLUMNS = "id, username, password_hash, role, active, created_at, last_sign_in_at"
+
+
+def create_user(db: Database, username: str, password_hash: str, role: str, by_user=None) -> int:
+    with immediate(db):
+        cursor = db.conn.execute(
+            "INSERT INTO users (username, password_hash, role, active, created_at) VALUES (?, ?, ?, 1, ?)",
+            [username, password_hash, role, now()])
+        _audit(db, by_user, "user_create", after={"username": username, "role": role})
+        return cursor.lastrowid
+
+
+def user_by_name(db: Database, username: str) -> dict | None:
+    return _one(db.conn.execute(f"SELECT {USER_COLUMNS} FROM users WHERE username = ?", [username]))
+
+
+def user_by_id(db: Database, user_id: int) -> dict | None:
+    return _one(db.conn.execute(f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", [user_id]))
+
+
+def list_users(db: Database) -> list[dict]:
+    return _dicts(db.conn.execute(
+        "SELECT id, username, role, active, created_at, last_sign_in_at FROM users ORDER BY username"))
+
+
+def active_admins(db: Database) -> int:
+    return db.conn.execute("SELECT count(*) FROM users WHERE role = 'admin' AND active = 1").fetchone()[0]
+
+
+def update_user(db: Database, user_id: int, by_user, **changes) -> dict | None:
+    """Change active/role/password_hash; disabling or a new password ends their sessions.
+    Returns the user as it was, or None if there is no such user."""
+    allowed = {"active", "role", "password_hash"}
+    assert set(changes) <= allowed, changes
+    with immediate(db):
+        user = _one(db.conn.execute(f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", [user_id]))
+        if user is None:
+            return None
+        sets = ", ".join(f"{k} = ?" for k in changes)
+        db.conn.execute(f"UPDATE users SET {sets} WHERE id = ?", [*changes.values(), user_id])
+        if changes.get("active") == 0 or "password_hash" in changes:
+            db.conn.execute("DELETE FROM sessions WHERE user_id = ?", [user_id])
+        shown = {k: v for k, v in changes.items() if k != "password_hash"}
+        if "password_hash" in changes:
+            shown["password"] = "changed"
+        _audit(db, by_user, "user_update",
+               before={k: user[k] for k in shown if k in user},
+               after=shown, detail=user["username"])
+        return user
+
+
+# ---------------------------------------------------------------- sessions
+
+def create_session(db: Database, session_hash: str, user_id: int) -> None:
+    stamp = now()
+    with immediate(db):
+        db.conn.execute("INSERT INTO sessions (id, user_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)",
+                        [session_hash, user_id, stamp, stamp])
+        db.conn.execute("UPDATE users SET last_sign_in_at = ? WHERE id = ?", [stamp, user_id])
+        _audit(db, user_id, "sign_in")
+
+
+def session_user(db: Database, session_hash: str) -> dict | None:
+    """The session and its user, if both exist and the user is active."""
+    return _one(db.conn.execute(
+        "SELECT s.id AS session_id, s.created_at AS session_created_at, s.last_seen_at,"
+        " u.id, u.username, u.role FROM sessions s JOIN users u ON u.id = s.user_id"
+        " WHERE s.id = ? AND u.active = 1", [session_hash]))
+
+
+def touch_session(db: Database, session_hash: str) -> None:
+    with immediate(db):
+        db.conn.execute("UPDATE sessions SET last_seen_at = ? WHERE id = ?", [now(), session_hash])
+
+
+def end_session(db: Database, session_hash: str, user_id=None, reason: str = "sign_out") -> None:
+    with immediate(db):
+        deleted = db.conn.execute("DELETE FROM sessions WHERE id = ?", [session_hash]).rowcount
+        if deleted:
+            _audit(db, user_id, reason)
+
+
+def purge_sessions(db: Database, idle_before: str, created_before: str) -> int:
+    with immediate(db):
+        return db.conn.execute("DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?",
+                               [idle_before, created_before]).rowcount
+
+
+# ---------------------------------------------------------------- the queue
+
+def fts_query(text: str) -> str | None:
+    """Each word as a quoted FTS5 prefix term ("word"*), AND-ed: what sqlite-utils'
+    search(quote=True) does, plus prefixes, so an Urdu stem finds its inflections and no
+    word (NOT, OR, a stray quote) is read as FTS syntax."""
+    words = [w.replace('"', '""') for w in text.split()][:20]
+    words = [w for w in words if w.strip('"')]
+    return " ".join(f'"{w}"*' for w in words) or None
+
+
+def _where(filters: dict, viewer: dict) -> tuple[str, list]:
+    """WHERE clause for the queue, exports and counts. Known keys only; values were checked by
+    the view (choices) or are bound as parameters."""
+    clauses, params = [], []
+    if viewer.get("role") == "admin" and filters.get("sensitive"):
+        clauses.append("s.sensitive = 1")
+    else:
+        clauses.append("s.sensitive = 0")  # sensitive cases live only in the admins' queue
+    status = filters.get("status")
+    if status == "open":
+        clauses.append("s.status IN ('new', 'in_review')")
+    elif status and status != "all":
+        clauses.append("s.status = ?")
+        params.append(status)
+    for key in ("kind", "component", "language", "channel", "topic_code"):
+        if filters.get(key):
+            clauses.append(f"s.{key} = ?")
+            params.append(filters[key])
+    if filters.get("district"):
+        clauses.append("s.district = ? COLLATE NOCASE")
+        params.append(filters["district"])
+    if filters.get("date_from"):
+        clauses.append("s.received_at >= ?")
+        params.append(filters["date_from"] + "T00:00:00Z")
+    if filters.get("date_to"):
+        clauses.append("s.received_at <= ?")
+        params.append(filters["date_to"] + "T23:59:59Z")
+    if filters.get("q"):
+        match = fts_query(filters["q"])
+        if match:
+            clauses.append("s.id IN (SELECT rowid FROM submissions_fts WHERE submissions_fts MATCH ?)")
+            params.append(match)
+    return " AND ".join(clauses), params
+
+
+QUEUE_COLUMNS = ("s.id, s.reference, s.kind, s.component, s.language, s.message, s.page, s.district,"
+                 " s.channel, s.status, s.sensitive, s.topic_code, s.duplicate_of, s.received_at,"
+                 " s.gathered_on, s.first_answered_at, s.spam_reason")
+
+
+def queue(db: Database, filters: dict, viewer: dict, limit: int, offset: int) -> tuple[list[dict], int]:
+    """One page of the queue, newest first, and the number of rows matching."""
+    where, params = _where(filters, viewer)
+    total = db.conn.execute(f"SELECT count(*) FROM submissions s WHERE {where}", params).fetchone()[0]
+    rows = _dicts(db.conn.execute(
+        f"SELECT {QUEUE_COLUMNS}, (SELECT published FROM answers a WHERE a.submission_id = s.id) AS published"
+        f" FROM submissions s WHERE {where} ORDER BY {QUEUE_ORDER} LIMIT ? OFFSET ?",
+        [*params, limit, offset]))
+    return rows, total
+
+
+def status_counts(db: Database, filters: dict, viewer: dict) -> dict:
+    """Rows per status under the current filters (the status filter itself left out)."""
+    where, params = _where({**filters, "status": None}, viewer)
+    counts = dict(db.conn.execute(
+        f"SELECT s.status, count(*) FROM submissions s WHERE {where} GROUP BY s.status", params).fetchall())
+    counts["open"] = counts.get("new", 0) + counts.get("in_review", 0)
+    counts["all"] = sum(v for k, v in counts.items() if k != "open")
+    return counts
+
+
+def sensitive_waiting(db: Database) -> int:
+    return db.conn.execute("SELECT count(*) FROM submissions WHERE sensitive = 1 AND status IN"
+                           " ('new', 'in_review')").fetchone()[0]
+
+
+def districts(db: Database) -> list[str]:
+    return [r[0] for r in db.conn.execute(
+        "SELECT district FROM submissions WHERE district IS NOT NULL AND sensitive = 0"
+        " GROUP BY district COLLATE NOCASE ORDER BY count(*) DESC LIMIT 300").fetchall()]
+
+
+# ---------------------------------------------------------------- one submission
+
+def submission(db: Database, reference: str) -> dict | None:
+    """A submission with its answer, notes and duplicate link (contacts: `contact()`)."""
+    row = _one(db.conn.execute(
+        f"SELECT {QUEUE_COLUMNS}, s.updated_at, (SELECT reference FROM submissions d WHERE d.id = s.duplicate_of)"
+        " AS duplicate_of_reference FROM submissions s WHERE s.reference = ?", [reference]))
+    if row is None:
+        return None
+    row["answer"] = _one(db.conn.execute(
+        "SELECT a.*, u.username AS author FROM answers a LEFT JOIN users u ON u.id = a.author_id"
+        " WHERE a.submission_id = ?", [row["id"]]))
+    row["notes"] = _dicts(db.conn.execute(
+        "SELECT n.body, n.created_at, u.username AS author FROM notes n LEFT JOIN users u"
+        " ON u.id = n.author_id WHERE n.submission_id = ? ORDER BY n.id", [row["id"]]))
+    row["duplicates"] = [r[0] for r in db.conn.execute(
+        "SELECT reference FROM submissions WHERE duplicate_of = ? ORDER BY id", [row["id"]]).fetchall()]
+    return row
+
+
+def contact(db: Database, submission_id: int) -> dict | None:
+    """Personal data: only admin views call this."""
+    return _one(db.conn.execute("SELECT name, contact, consent_to_contact FROM contacts"
+                                " WHERE submission_id = ?", [submission_id]))
+
+
+def history(db: Database, submission_id: int) -> list[dict]:
+    return _dicts(db.conn.execute(
+        "SELECT l.at, l.action, l.before, l.after, l.detail, u.username FROM audit_log l"
+        " LEFT JOIN users u ON u.id = l.user_id WHERE l.submission_id = ? ORDER BY l.id",
+        [submission_id]))
+
+
+SUBMISSION_FIELDS = {"status", "kind", "topic_code", "sensitive", "duplicate_of"}
+
+
+def change(db: Database, submission_id: int, user_id: int, action: str, changes: dict,
+           allow_sensitive: bool) -> bool:
+    """Apply `changes` to one submission and audit them, in one transaction. Refuses (False)
+    a sensitive submission unless `allow_sensitive`. Flagging as sensitive unpublishes."""
+    assert set(changes) <= SUBMISSION_FIELDS, changes
+    with immediate(db):
+        return _change(db, submission_id, user_id, action, changes, allow_sensitive)
+
+
+def _change(db, submission_id, user_id, action, changes, allow_sensitive) -> bool:
+    cols = ", ".join(sorted(SUBMISSION_FIELDS))
+    row = _one(db.conn.execute(f"SELECT id, {cols} FROM submissions WHERE id = ?", [submission_id]))
+    if row is None or (row["sensitive"] and not allow_sensitive):
+        return False
+    diff = {k: v for k, v in changes.items() if row[k] != v}
+    if not diff:
+        return True
+    sets = ", ".join(f"{k} = ?" for k in diff)
+    db.conn.execute(f"UPDATE submissions SET {sets}, updated_at = ? WHERE id = ?",
+                    [*diff.values(), now(), submission_id])
+    if diff.get("sensitive") == 1:
+        db.conn.execute("UPDATE answers SET published = 0, listed = 0 WHERE submission_id = ?", [submission_id])
+    _audit(db, user_id, action, submission_id, {k: row[k] for k in diff}, diff)
+    return True
+
+
+def bulk_change(db: Database, ids: list[int], user_id: int, action: str, changes: dict,
+                allow_sensitive: bool) -> int:
+    """The same change to many submissions; one audit entry each. Returns how many changed."""
+    done = 0
+    with immediate(db):
+        for submission_id in ids:
+            done += _change(db, submission_id, user_id, action, changes, allow_sensitive)
+    return done
+
+
+def add_note(db: Database, submission_id: int, user_id: int, body: str) -> None:
+    with immediate(db):
+        db.conn.execute("INSERT INTO notes (submission_id, author_id, body, created_at) VALUES (?, ?, ?, ?)",
+                        [submission_id, user_id, body, now()])
+        _audit(db, user_id, "note", submission_id, None, {"note": body})
+
+
+def submission_id(db: Database, reference: str) -> int | None:
+    row = db.conn.execute("SELECT id FROM submissions WHERE reference = ?", [reference]).fetchone()
+    return row[0] if row else None
+
+
+def save_answer(db: Database, submission_id: int, user_id: int, body: str, language: str,
+                public_question: str | None, publish: bool, listed: bool) -> str:
+    """Write (or rewrite) the answer; `publish` makes it public and the submission answered.
+    Returns "saved", "published", or "refused" (a sensitive case is never published)."""
+    stamp = now()
+    with immediate(db):
+        sub = _one(db.conn.execute("SELECT id, status, sensitive, first_answered_at FROM submissions"
+                                   " WHERE id = ?", [submission_id]))
+        if publish and sub["sensitive"]:
+            return "refused"
+        before = _one(db.conn.execute("SELECT body, language, public_question, published, listed"
+                                      " FROM answers WHERE submission_id = ?", [submission_id]))
+        published = 1 if publish else 0  # saving a draft over a published answer unpublishes it
+        listed_value = 1 if (publish and listed) else 0
+        db.conn.execute(
+            "INSERT INTO answers (submission_id, body, language, public_question, published, listed,"
+            " author_id, created_at, updated_at, published_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (submission_id) DO UPDATE SET body = excluded.body, language = excluded.language,"
+            " public_question = excluded.public_question, published = excluded.published,"
+            " listed = excluded.listed, author_id = excluded.author_id, updated_at = excluded.updated_at,"
+            " published_at = COALESCE(excluded.published_at, answers.published_at)",
+            [submission_id, body, language, public_question, published, listed_value, user_id, stamp,
+             stamp, stamp if publish else None])
+        after = {"body": body, "language": language, "public_question": public_question,
+                 "published": published, "listed": listed_value}
+        _audit(db, user_id, "answer_publish" if publish else "answer_save", submission_id, before, after)
+        if publish:
+            changes = {"status": "answered"}
+            if sub["status"] != "answered":
+                db.conn.execute("UPDATE submissions SET status = 'answered', updated_at = ?,"
+                                " first_answered_at = COALESCE(first_answered_at, ?) WHERE id = ?",
+                                [stamp, stamp, submission_id])
+                _audit(db, user_id, "status", submission_id, {"status": sub["status"]}, changes)
+            elif sub["first_answered_at"] is None:
+                db.conn.execute("UPDATE submissions SET first_answered_at = ? WHERE id = ?", [stamp, submission_id])
+        return "published" if publish else "saved"
+
+
+def unpublish_answer(db: Database, submission_id: int, user_id: int) -> bool:
+    with immediate(db):
+        changed = db.conn.execute("UPDATE answers SET published = 0, listed = 0, updated_at = ?"
+                                  " WHERE submission_id = ? AND published = 1",
+                                  [now(), submission_id]).rowcount
+        if changed:
+            _audit(db, user_id, "answer_unpublish", submission_id, {"published": 1}, {"published": 0})
+        return bool(changed)
+
+
+# ---------------------------------------------------------------- the audit list
+
+def audit_list(db: Database, filters: dict, limit: int, offset: int) -> tuple[list[dict], int]:
+    clauses, params = ["1 = 1"], []
+    if filters.get("user"):
+        clauses.append("u.username = ?")
+        params.append(filters["user"])
+    if filters.get("action"):
+        clauses.append("l.action = ?")
+        params.append(filters["action"])
+    if filters.get("reference"):
+        clauses.append("s.reference = ?")
+        params.append(filters["reference"])
+    if filters.get("date_from"):
+        clauses.append("l.at >= ?")
+        params.append(filters["date_from"] + "T00:00:00Z")
+    if filters.get("date_to"):
+        clauses.append("l.at <= ?")
+        params.append(filters["date_to"] + "T23:59:59Z")
+    where = " AND ".join(clauses)
+    joins = " FROM audit_log l LEFT JOIN users u ON u.id = l.user_id LEFT JOIN submissions s ON s.id = l.submission_id"
+    total = db.conn.execute(f"SELECT count(*){joins} WHERE {where}", params).fetchone()[0]
+    rows = _dicts(db.conn.execute(
+        f"SELECT l.id, l.at, l.action, l.before, l.after, l.detail, u.username, s.reference{joins}"
+        f" WHERE {where} ORDER BY l.id DESC LIMIT ? OFFSET ?", [*params, limit, offset]))
+    return rows, total
+
+
+def audit_actions(db: Database) -> list[str]:
+    return [r[0] for r in db.conn.execute("SELECT DISTINCT action FROM audit_log ORDER BY action")]
+
+
+# ---------------------------------------------------------------- export
+
+def export_rows(db: Database, filters: dict, viewer: dict, personal: bool):
+    """Every row of the current filter (no paging), newest first, as dicts; contact columns
+    only when `personal` (an admin asked for them). A generator: large exports stream."""
+    where, params = _where(filters, viewer)
+    personal_cols = ", c.name, c.contact, c.consent_to_contact" if personal else ""
+    cursor = db.conn.execute(
+        "SELECT s.reference, s.received_at, s.gathered_on, s.channel, s.status, s.kind, s.topic_code,"
+        " s.component, s.language, s.district, s.page, s.message,"
+        " (SELECT reference FROM submissions d WHERE d.id = s.duplicate_of) AS duplicate_of,"
+        " a.body AS answer, a.language AS answer_language, a.published AS answer_published,"
+        f" s.first_answered_at{personal_cols}"
+        " FROM submissions s LEFT JOIN answers a ON a.submission_id = s.id"
+        + (" LEFT JOIN contacts c ON c.submission_id = s.id" if personal else "")
+        + f" WHERE {where} ORDER BY {QUEUE_ORDER}", params)
+    names = [d[0] for d in cursor.description]
+    for row in cursor:
+        yield dict(zip(names, row))
+
+
+# ---------------------------------------------------------------- dashboard
+
+def _week(stamp: str) -> str:
+    day = dt.date.fromisoformat(stamp[:10])
+    monday = day - dt.timedelta(days=day.weekday())
+    return monday.isoformat()
+
+
+def dashboard(db: Database, since: str, include_sensitive: bool) -> dict:
+    """Figures for the dashboard since `since` (a date): per week and dimension, open versus
+    answered, median hours to first answer, the oldest waiting. Spam is left out."""
+    sens = "" if include_sensitive else " AND sensitive = 0"
+    rows = db.conn.execute(
+        "SELECT received_at, component, kind, language, COALESCE(district, ''), channel, status,"
+        f" first_answered_at FROM submissions WHERE status != 'spam' AND received_at >= ?{sens}",
+        [since + "T00:00:00Z"]).fetchall()
+    dims = ("component", "kind", "language", "district", "channel")
+    weeks: dict[str, int] = {}
+    by_dim = {d: {} for d in dims}
+    states = {"open": 0, "answered": 0, "closed": 0}
+    open_by_week: dict[str, int] = {}
+    answered_by_week: dict[str, int] = {}
+    hours = []
+    for received, component, kind, language, district, channel, status, answered in rows:
+        week = _week(received)
+        weeks[week] = weeks.get(week, 0) + 1
+        for dim, value in zip(dims, (component, kind, language, district, channel)):
+            per = by_dim[dim].setdefault(value, {})
+            per[week] = per.get(week, 0) + 1
+        if status in OPEN_STATUSES:
+            states["open"] += 1
+            open_by_week[week] = open_by_week.get(week, 0) + 1
+        elif status == "answered":
+            states["answered"] += 1
+            answered_by_week[week] = answered_by_week.get(week, 0) + 1
+        else:
+            states["closed"] += 1
+        if answered:
+            delta = (dt.datetime.fromisoformat(answered.replace("Z", "+00:00"))
+                     - dt.datetime.fromisoformat(received.replace("Z", "+00:00")))
+            hours.append(delta.total_seconds() / 3600)
+    oldest = _dicts(db.conn.execute(
+        "SELECT reference, received_at, status, sensitive FROM submissions WHERE status IN ('new', 'in_review')"
+        f"{sens} ORDER BY received_at, id LIMIT 5"))
+    return {"weeks": weeks, "by_dim": by_dim, "states": states, "open_by_week": open_by_week,
+            "answered_by_week": answered_by_week,
+            "median_hours_to_answer": statistics.median(hours) if hours else None,
+            "answered_count": len(hours), "oldest": oldest, "total": len(rows)}
