@@ -117,6 +117,22 @@ def test_search_in_chromium_finds_the_word_on_that_languages_pages_only(browser,
 
 
 @pytest.mark.browser
+def test_the_browser_reads_each_lang_code_as_arabic_script_in_pakistan(browser, site_server):
+    """Why Punjabi is pa-Arab (EDITING.md): Chromium's own locale data, from the page's <html lang>."""
+    context = browser.new_context(java_script_enabled=True)
+    tab = context.new_page()
+    expected = {"sd": ("Arab", "PK"), "ps": ("Arab", "AF"), "pa-Arab": ("Arab", "PK"), "ur": ("Arab", "PK")}
+    for lang, (script, region) in expected.items():
+        tab.goto(f"{site_server}/{lang}/")
+        full = tab.evaluate("new Intl.Locale(document.documentElement.lang).maximize()"
+                            ".toString()")
+        assert full.split("-")[1:] == [script, region], (lang, full)
+    # and what the alternatives would have meant
+    assert tab.evaluate("new Intl.Locale('pa').maximize().script") == "Guru"
+    context.close()
+
+
+@pytest.mark.browser
 def test_phone_screenshots_of_sindhi_and_pashto_pages_and_a_draft_notice(browser, site_server):
     """Saves test-artifacts/{sd-home,ps-kafalat,pa-Arab-draft-notice}.png (a person looks at them)
     and checks what a phone reader would notice: no sideways scrolling, the notice on screen."""
