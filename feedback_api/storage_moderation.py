@@ -299,11 +299,15 @@ def _change(db, submission_id, user_id, action, changes, allow_sensitive) -> boo
     diff = {k: v for k, v in changes.items() if row[k] != v}
     if not diff:
         return True
+    if diff.get("sensitive") == 1:
+        # A sensitive case is never public: withdraw its answer, and it is no longer answered.
+        withdrawn = db.conn.execute("UPDATE answers SET published = 0, listed = 0"
+                                    " WHERE submission_id = ? AND published = 1", [submission_id]).rowcount
+        if withdrawn and row["status"] == "answered":
+            diff["status"] = "in_review"
     sets = ", ".join(f"{k} = ?" for k in diff)
     db.conn.execute(f"UPDATE submissions SET {sets}, updated_at = ? WHERE id = ?",
                     [*diff.values(), now(), submission_id])
-    if diff.get("sensitive") == 1:
-        db.conn.execute("UPDATE answers SET published = 0, listed = 0 WHERE submission_id = ?", [submission_id])
     _audit(db, user_id, action, submission_id, {k: row[k] for k in diff}, diff)
     return True
 

@@ -8,11 +8,18 @@ import math
 from flask import abort, redirect, request, url_for
 
 from .. import storage, storage_moderation as sm
-from . import bp, coding, security
+from . import bp, coding, security, text
 from .views import page_number, page_size, parse_filters, query_args, render, viewer
 
 BULK_ACTIONS = {"spam": {"status": "spam"}, "close": {"status": "closed"},
                 "in_review": {"status": "in_review"}}
+
+
+def district_choices(db) -> list[str]:
+    """Districts for the filter's drop-down. Option labels and values cannot hold markup, so a
+    district with a direction control or a CNIC/phone-like number is left out (it is junk, and
+    the value would put the raw text into the page); search finds such rows."""
+    return [d for d in sm.districts(db) if not text.bidi_controls(d) and not text.has_masked_number(d)]
 
 
 @bp.get("/")
@@ -23,7 +30,7 @@ def queue():
     rows, total = sm.queue(db, filters, viewer(), page_size(), (page - 1) * page_size())
     pages = max(1, math.ceil(total / page_size()))
     return render("queue.html", rows=rows, total=total, page=page, pages=pages, filters=filters,
-                  counts=sm.status_counts(db, filters, viewer()), districts=sm.districts(db),
+                  counts=sm.status_counts(db, filters, viewer()), districts=district_choices(db),
                   query_args=query_args, next_url=request.full_path.rstrip("?"),
                   bulk_done=request.args.get("done"))
 

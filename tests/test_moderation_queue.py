@@ -1,0 +1,95 @@
+"""The queue: newest first, filters, full-text search in Urdu and English, paging, counts per
+status, and bulk actions that write one audit entry per submission."""
+from __future__ import annotations
+
+import re
+import sqlite3
+
+from tests.fixtures_service import make_app  # noqa: F401  (fixtures come from conftest)
+
+
+def refs_in(html: str) -> list[str]:
+    return re.findall(r'class="ref" href="/moderation/submissions/([0-9A-Z-]+)"', html)
+
+
+def test_newest_first_with_counts_per_status(moderator, submit):
+    first = submit("First question about Langar")
+    second = submit("Second question about Amdan")
+    html = moderator.get("/moderation/").get_data(as_text=True)
+    assert refs_in(html)[:2] == [second, first]
+    assert re.search(r'aria-current="page">Open <span class="count">2</span>', html)
+
+
+def test_search_finds_an_urdu_word_and_its_inflections(moderator, submit):
+    urdu = submit("میری کفالت کی قسط ابھی تک نہیں ملی، کب ملے گی؟", language="ur")
+    english = submit("When will the Kafalat instalment arrive?")
+    found = refs_in(moderator.get("/moderation/?q=قسط").get_data(as_text=True))
+    assert found == [urdu]
+    assert refs_in(moderator.get("/moderation/?q=کفا").get_data(as_text=True)) == [urdu], "prefix search"
+    assert refs_in(moderator.get("/moderation/?q=kafalat").get_data(as_text=True)) == [english]
+    assert refs_in(moderator.get("/moderation/?q=ملی کب").get_data(as_text=True)) == [urdu], "all words"
+    # FTS syntax and stray quotes are searched as text, never an error
+    for query in ('"', 'kafalat OR', "NOT", "a*b(", "ملی\""):
+        assert moderator.get("/moderation/", query_string={"q": query}).status_code == 200
+
+
+def test_filters(moderator, admin, submit):
+    a = submit("About scholarships", component="undergraduate-scholarships", kind="question",
+               language="en", district="Quetta")
+    b = submit("شکایت", component="langar", kind="complaint", language="ur", district="Multan")
+    response = admin.post("/moderation/intake", {
+        "channel": "helpline", "gathered_on": "2026-01-10", "district": "Quetta",
+        "kind": "suggestion", "component": "amdan", "language": "ur", "message": "تجویز"})
+    c = response.headers["Location"].rsplit("/", 1)[1]
+
+    def only(query):
+        return set(refs_in(moderator.get("/moderation/?" + query).get_data(as_text=True)))
+
+    assert only("kind=complaint") == {b}
+    assert only("component=undergraduate-scholarships") == {a}
+    assert only("language=ur") == {b, c}
+    assert only("district=quetta") == {a, c}
+    assert only("channel=helpline") == {c}
+    assert only("channel=web") == {a, b}
+    assert only("date_from=2000-01-01&date_to=2000-01-02") == set()
+    assert only("date_from=2000-01-01") == {a, b, c}
+    assert only("kind=nonsense&component=<x>") == {a, b, c}, "unknown filter values are ignored"
+
+
+def test_paging(mod_app, moderator, submit):
+    mod_app.config["MODERATION_PAGE_SIZE"] = 3
+    refs = [submit(f"Question number {i}") for i in range(7)]
+    page1 = refs_in(moderator.get("/moderation/").get_data(as_text=True))
+    page3 = moderator.get("/moderation/?page=3").get_data(as_text=True)
+    assert page1 == refs[::-1][:3]
+    assert refs_in(page3) == [refs[0]]
+    assert "Page 3 of 3" in page3
+    assert moderator.get("/moderation/?page=99").status_code == 200
+
+
+def test_bulk_actions_change_and_audit_each(mod_app, moderator, submit, mod_rows):
+    refs = [submit(f"Buy cheap watches {i}") for i in range(3)]
+    keep = submit("A real question")
+    ids = [r["id"] for r in mod_rows("SELECT id FROM submissions WHERE reference IN (?, ?, ?) ORDER BY id", refs)]
+    response = moderator.post("/moderation/bulk", {"action": "spam", "ids": ids,
+                                                   "next": "/moderation/?status=open"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/moderation/?status=open&done=3"
+    assert {r["status"] for r in mod_rows("SELECT status FROM submissions WHERE id IN (?, ?, ?)", ids)} == {"spam"}
+    assert mod_rows("SELECT status FROM submissions WHERE reference = ?", [keep]) == [{"status": "new"}]
+    entries = mod_rows("SELECT action, before, after FROM audit_log WHERE action = 'bulk_spam'")
+    assert len(entries) == 3 and entries[0]["before"] == '{"status": "new"}'
+    html = moderator.get("/moderation/?status=spam").get_data(as_text=True)
+    assert set(refs_in(html)) == set(refs)
+
+    moderator.post("/moderation/bulk", {"action": "code", "topic_code": "COM-PAY", "ids": ids[:2]})
+    assert [r["topic_code"] for r in mod_rows("SELECT topic_code FROM submissions ORDER BY id")] == \
+        ["COM-PAY", "COM-PAY", None, None]
+    moderator.post("/moderation/bulk", {"action": "close", "ids": ids[2:]})
+    assert mod_rows("SELECT status FROM submissions WHERE id = ?", [ids[2]]) == [{"status": "closed"}]
+    # a made-up code or action changes nothing
+    assert moderator.post("/moderation/bulk", {"action": "code", "topic_code": "XXX", "ids": ids}).status_code == 400
+    assert moderator.post("/moderation/bulk", {"action": "delete", "ids": ids}).status_code == 400
+    # the redirect never leaves /moderation/
+    response = moderator.post("/moderation/bulk", {"action": "close", "ids": ids[:1], "next": "//evil.example/"})
+    assert response.headers["Location"].startswith("/moderation/")
