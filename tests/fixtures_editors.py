@@ -1,6 +1,6 @@
 """Fixtures for the editors' tools and the regional languages: a throwaway copy of the content
 (docs/, data/, mkdocs.yml) for the translation tools, and ONE extra site build of a changed copy
-(a Pashto page removed, sample meetings, a new page) shared by every test that needs it."""
+(a page removed per regional language, sample meetings, a new page) shared by every test that needs it."""
 from __future__ import annotations
 
 import datetime as dt
@@ -32,6 +32,8 @@ meetings:
     languages: [ps, ur]
 """
 REMOVED_PASHTO_PAGE = "stay-safe.md"
+# Pages removed in the variant build, to see what readers get while a page is not translated.
+REMOVED = {"ps": REMOVED_PASHTO_PAGE, "sd": "about.md", "pa-Arab": "check.md"}
 NEW_PAGE = "how-to-register.md"  # made with tools.new_page in the variant build
 
 
@@ -46,10 +48,11 @@ def content_copy(tmp_path) -> Path:
 
 @pytest.fixture(scope="session")
 def variant_site(tmp_path_factory) -> Path:
-    """The site built from a copy with docs/ps/stay-safe.md removed, two sample meetings, and a
-    page made with the new-page command (English only)."""
+    """The site built from a copy with one page removed in each of ps, sd and pa-Arab (REMOVED),
+    two sample meetings, and a page made with the new-page command (English only)."""
     config = copy_project(tmp_path_factory.mktemp("variant"))
-    (config.parent / "docs" / "ps" / REMOVED_PASHTO_PAGE).unlink()
+    for lang, name in REMOVED.items():
+        (config.parent / "docs" / lang / name).unlink()
     (config.parent / "data" / "meetings.yml").write_text(SAMPLE_MEETINGS, encoding="utf-8")
     new_page.create(config.parent, NEW_PAGE, "How to register", "Who can register and how.",
                     "Ask a community mobiliser or the helpline how to register. Never pay anyone.")

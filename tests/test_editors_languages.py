@@ -1,7 +1,7 @@
 """Sindhi, Pashto and Punjabi (Shahmukhi) in the built site: language and direction, the draft and
 not-yet-translated notices in the reader's language, the language switcher, and search that
 finds only the reader's language. Uses the session's `built_site` and ONE extra build
-(`variant_site`: a Pashto page removed)."""
+(`variant_site`: a page removed in each regional language)."""
 from __future__ import annotations
 
 import html
@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from feedback_api.i18n import t
-from tests.fixtures_editors import REMOVED_PASHTO_PAGE
+from tests.fixtures_editors import REMOVED, REMOVED_PASHTO_PAGE
 
 REGIONAL = ("sd", "ps", "pa-Arab")
 NAMES = {"sd": "سنڌي", "ps": "پښتو", "pa-Arab": "پنجابی", "ur": "اردو", "en": "English"}
@@ -56,13 +56,14 @@ def test_language_switcher_names_each_language_in_its_own_script(built_site, lan
 
 
 @pytest.mark.parametrize("lang", REGIONAL)
-def test_untranslated_page_shows_urdu_text_with_notice_in_readers_language(built_site, lang):
-    text = page(built_site, lang, "about")  # about.md is not translated into the regional languages
+def test_untranslated_page_shows_urdu_text_with_notice_in_readers_language(variant_site, lang):
+    name = REMOVED[lang][:-3]
+    text = page(variant_site, lang, name)
     assert notice(lang, "missing_notice") in text
     assert notice(lang, "draft_notice") not in text
     after = text[text.index(notice(lang, "missing_notice")):]
     assert re.search(r'<div lang="ur" dir="rtl">\s*<h1', after), "the Urdu text is marked as Urdu"
-    urdu_title = re.search(r"<h1[^>]*>([^<]+)", page(built_site, "ur", "about")).group(1)
+    urdu_title = re.search(r"<h1[^>]*>([^<]+)", page(variant_site, "ur", name)).group(1)
     assert urdu_title in after
 
 
