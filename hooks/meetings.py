@@ -2,7 +2,8 @@
 becomes the list of upcoming and past meetings from data/meetings.yml in the reader's language,
 and every meeting gets a calendar file per language, site/<lang>/meetings/<id>.ics.
 
-Upcoming/past is decided when the site is built: CI rebuilds it on every change and daily.
+Upcoming/past is decided when the site is built (CI rebuilds and publishes it on every push
+to main); each page says on which day its list was made.
 A mistake in data/meetings.yml stops the build with a message saying which meeting to fix.
 """
 from __future__ import annotations
