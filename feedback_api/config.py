@@ -41,7 +41,9 @@ DEFAULTS = {
     "MIGRATE_ON_START": True,          # apply pending migrations at start (under a file lock)
     # flask-limiter reads the RATELIMIT_* keys itself.
     "RATELIMIT_ENABLED": True,
-    "RATELIMIT_STORAGE_URI": "memory://",   # one process; several workers/hosts: redis://host:6379/0
+    # One process: memory-paced:// (in-process, feedback_api/limits.py says why not memory://).
+    # Several workers or hosts: redis://127.0.0.1:6379/0 (shared counters).
+    "RATELIMIT_STORAGE_URI": "memory-paced://",
     "RATELIMIT_HEADERS_ENABLED": True,
     "RATELIMIT_STRATEGY": "moving-window",
     # Per client (a keyed hash of the address). Generous: many people share one address
