@@ -366,3 +366,14 @@ def test_districts_file_is_well_formed():
     assert len(names) == len(set(names)) and all(isinstance(n, str) and n.strip() == n for n in names)
     for region in regions.values():
         assert region["names"]["en"] and region["names"]["ur"]
+
+
+def test_every_translation_formats_with_the_services_placeholders():
+    """A translator who renames {seconds} would turn a 429 into a 500: every language's
+    service strings must format with exactly the values the service passes."""
+    sections = ("form", "errors", "confirm", "status", "rating")
+    for lang in i18n.languages():
+        for key in (k for k in _keys(i18n.strings(lang)) if k.split(".")[0] in sections):
+            text = i18n.t(lang, key, seconds=30)
+            assert "{" not in text and "}" not in text, f"{lang}: {key}"
+        assert "30" in i18n.t(lang, "errors.rate_limited", seconds=30), lang
