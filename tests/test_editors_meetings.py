@@ -44,7 +44,9 @@ def test_sample_meetings_are_listed_upcoming_and_past_in_the_readers_language(va
     assert [h for at, h in headings if upcoming < at < past] == [f"{esc('meetings.kinds.town_hall')}: Larkana"]
     assert [h for at, h in headings if at > past] == [f"{esc('meetings.kinds.workshop')}: Swat"]
     day = TODAY + dt.timedelta(days=20)
-    assert f"{day.day} {t(lang, f'meetings.months.m{day.month}')} {day.year}, 10:00–12:30" in text
+    comma = "، " if lang != "en" else ", "
+    assert (f"{day.day} {esc(f'meetings.months.m{day.month}')} {day.year}{comma}"
+            f'<bdi dir="ltr">10:00–12:30</bdi>') in text
     assert esc("components.nashonuma") in text
     assert "ڪميونٽي هال" in text if lang == "sd" else "Community hall, Main Bazaar" in text
     # only upcoming meetings offer a calendar file, and the link leads to it

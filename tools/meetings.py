@@ -175,17 +175,17 @@ def render_list(meetings: list[Meeting], lang: str, t, names: dict[str, str], co
 
 def _entries(meetings, lang, t, names, component_name, ics_href, esc) -> list[str]:
     lines = []
+    comma = "، " if t("meta.dir") == "rtl" else ", "
     for m in meetings:
-        when = f"{format_date(m.date, t)}, {m.start:%H:%M}"
-        if m.end:
-            when += f"–{m.end:%H:%M}"
-        when += f" ({t('meetings.pakistan_time')})"
+        hours = f"{m.start:%H:%M}" + (f"–{m.end:%H:%M}" if m.end else "")
+        # <bdi dir="ltr">: in a right-to-left line, "10:00–12:30" would otherwise read 12:30–10:00
+        when = (f"{esc(format_date(m.date, t))}{comma}<bdi dir=\"ltr\">{hours}</bdi> "
+                f"({esc(t('meetings.pakistan_time'))})")
         lines += [f"### {esc(t(f'meetings.kinds.{m.kind}'))}: {esc(m.district)}", ""]
-        lines.append(f"- **{esc(t('meetings.when'))}:** {esc(when)}")
-        lines.append(f"- **{esc(t('meetings.where'))}:** {esc(m.place_in(lang))}, {esc(m.district)}")
-        spoken = "، ".join if lang != "en" else ", ".join
+        lines.append(f"- **{esc(t('meetings.when'))}:** {when}")
+        lines.append(f"- **{esc(t('meetings.where'))}:** {esc(m.place_in(lang))}{comma}{esc(m.district)}")
         lines.append(f"- **{esc(t('meetings.languages'))}:** "
-                     f"{esc(spoken(language_name(code, names) for code in m.languages))}")
+                     f"{esc(comma.join(language_name(code, names) for code in m.languages))}")
         if m.about:
             lines.append(f"- **{esc(t('meetings.about'))}:** {esc(component_name(m.about))}")
         if ics_href:
