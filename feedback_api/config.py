@@ -44,7 +44,9 @@ DEFAULTS = {
     # One process: memory-paced:// (in-process, feedback_api/limits.py says why not memory://).
     # Several workers or hosts: redis://127.0.0.1:6379/0 (shared counters).
     "RATELIMIT_STORAGE_URI": "memory-paced://",
-    "RATELIMIT_HEADERS_ENABLED": True,
+    # X-RateLimit-* on every answer cost a window lookup per limit per request; a 429 always
+    # carries Retry-After (errors.py). Set true to send them anyway.
+    "RATELIMIT_HEADERS_ENABLED": False,
     "RATELIMIT_STRATEGY": "moving-window",
     # Per client (a keyed hash of the address). Generous: many people share one address
     # behind mobile carriers' NAT and at town-hall meetings.

@@ -5,7 +5,7 @@ import hashlib
 import hmac
 import threading
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_limiter import Limiter
 from limits.storage import MemoryStorage
 
@@ -13,9 +13,13 @@ from limits.storage import MemoryStorage
 def client_hash() -> str:
     """HMAC-SHA256 of the client address under the secret key: the raw address is never
     stored (not in the database, not in Redis), yet the same client gets the same value."""
-    address = request.remote_addr or "unknown"
-    key = current_app.config["SECRET_KEY"].encode("utf-8")
-    return hmac.new(key, b"client:" + address.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+    cached = g.get("client_hash")
+    if cached is None:  # the limiter and the view both ask: compute once per request
+        address = request.remote_addr or "unknown"
+        key = current_app.config["SECRET_KEY"].encode("utf-8")
+        cached = g.client_hash = hmac.new(key, b"client:" + address.encode("utf-8"),
+                                          hashlib.sha256).hexdigest()[:32]
+    return cached
 
 
 class PacedMemoryStorage(MemoryStorage):
