@@ -66,20 +66,39 @@ def has_masked_number(text: str | None) -> bool:
     return text is not None and mask_numbers(text) != text
 
 
+# Phone numbers and CNICs (or their masks) inside Urdu text: the bidi algorithm turns digits
+# after Arabic letters into "Arabic numbers" and shows 0300-1234567 as 1234567-0300. Isolating
+# each long number left-to-right shows it as written.
+_NUMBERISH = re.compile(rf"[+(]?[{DIGIT}•](?:{_SEP}{{0,2}}[{DIGIT}•])+")
+
+
+def _numbers_ltr(segment: str) -> Markup:
+    parts, last = [], 0
+    for match in _NUMBERISH.finditer(segment):
+        if sum(c.isdigit() or c == MASK for c in match.group(0)) < 7:
+            continue
+        parts.append(escape(segment[last:match.start()]))
+        parts.append(Markup('<bdi dir="ltr">{}</bdi>').format(match.group(0)))
+        last = match.end()
+    parts.append(escape(segment[last:]))
+    return Markup("").join(parts)
+
+
 def show_text(text: str | None) -> Markup:
     """HTML for untrusted text: escaped, each bidi embedding/override/isolate shown as a
-    visible ⟨U+202E⟩ marker (and removed, so it cannot reorder anything), wrapped by the
-    template in <bdi dir="auto">."""
+    visible ⟨U+202E⟩ marker (and removed, so it cannot reorder anything), long numbers
+    isolated left-to-right; the template wraps it in an element with dir="auto"."""
     if text is None:
         return Markup("")
+    text = str(text)
     parts = []
     last = 0
-    for match in _BIDI_RE.finditer(str(text)):
-        parts.append(escape(text[last:match.start()]))
+    for match in _BIDI_RE.finditer(text):
+        parts.append(_numbers_ltr(text[last:match.start()]))
         parts.append(Markup('<span class="bidi-mark" title="invisible direction control">⟨{}⟩</span>')
                      .format(BIDI_CONTROLS[match.group(0)]))
         last = match.end()
-    parts.append(escape(str(text)[last:]))
+    parts.append(_numbers_ltr(text[last:]))
     return Markup("").join(parts)
 
 
