@@ -6,9 +6,14 @@ language's page instead when it exists: these readers read Urdu far more often t
 The page keeps its address under /sd/ etc.; only the text it is built from changes, and
 `page.file.locale` says which language that text is in, so hooks/pages.py marks the page
 "not yet translated" (in the reader's language) and wraps the text in its own `lang`/`dir`.
+
+It also marks a translation as outdated on the page when the English changed after the
+translation's `source_hash` (tools/translations.py) was recorded.
 """
 from __future__ import annotations
 
+import sys
+from html import escape
 from pathlib import Path
 
 from mkdocs.plugins import event_priority, get_plugin_logger
@@ -43,3 +48,30 @@ def on_files(files, config):
     if swapped:
         log.debug(f"{reader}: {swapped} page(s) not yet translated show the {fallback} text")
     return files
+
+
+def _english_body_hash(config, file) -> str | None:
+    # MkDocs restores sys.path after loading each hook: put the repo root back for tools/.
+    if str(_shared.ROOT) not in sys.path:
+        sys.path.insert(0, str(_shared.ROOT))
+    from tools.pages import body_hash, read_page
+
+    english = Path(config.docs_dir) / _shared.default_language(config) / file.norm_src_uri
+    return body_hash(read_page(english).body) if english.is_file() else None
+
+
+def on_page_content(html, page, config, files):
+    """A translation made from an older English text says so, in the reader's language, above
+    the page (after the draft notice): the English may have changed a fact or an instruction."""
+    reader = _shared.current_language(config)
+    if reader == _shared.default_language(config) or getattr(page.file, "locale", reader) != reader:
+        return html  # English itself, or a fallback page (it has its own notice)
+    translation = page.meta.get("translation")
+    recorded = translation.get("source_hash") if isinstance(translation, dict) else None
+    if not recorded:
+        return html
+    current = _english_body_hash(config, page.file)
+    if current is None or current == str(recorded):
+        return html
+    notice = escape(_shared.t(reader, "translation.outdated_notice"), quote=False)
+    return f'<p class="site-notice site-notice--outdated" role="note">{notice}</p>\n{html}'

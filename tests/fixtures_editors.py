@@ -34,6 +34,7 @@ meetings:
 REMOVED_PASHTO_PAGE = "stay-safe.md"
 # Pages removed in the variant build, to see what readers get while a page is not translated.
 REMOVED = {"ps": REMOVED_PASHTO_PAGE, "sd": "about.md", "pa-Arab": "check.md"}
+OUTDATED_PAGE = "programme/langar.md"  # its English body changes in the variant build
 NEW_PAGE = "how-to-register.md"  # made with tools.new_page in the variant build
 
 
@@ -49,11 +50,15 @@ def content_copy(tmp_path) -> Path:
 @pytest.fixture(scope="session")
 def variant_site(tmp_path_factory) -> Path:
     """The site built from a copy with one page removed in each of ps, sd and pa-Arab (REMOVED),
-    two sample meetings, and a page made with the new-page command (English only)."""
+    the English Langar page changed after its translations, two sample meetings, and a page
+    made with the new-page command (English only)."""
     config = copy_project(tmp_path_factory.mktemp("variant"))
     for lang, name in REMOVED.items():
         (config.parent / "docs" / lang / name).unlink()
     (config.parent / "data" / "meetings.yml").write_text(SAMPLE_MEETINGS, encoding="utf-8")
+    english = config.parent / "docs" / "en" / OUTDATED_PAGE
+    english.write_text(english.read_text(encoding="utf-8") + "\nA sentence added after translation.\n",
+                       encoding="utf-8")
     new_page.create(config.parent, NEW_PAGE, "How to register", "Who can register and how.",
                     "Ask a community mobiliser or the helpline how to register. Never pay anyone.")
     page = config.parent / "docs" / "en" / NEW_PAGE

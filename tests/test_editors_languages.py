@@ -14,7 +14,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from feedback_api.i18n import t
-from tests.fixtures_editors import REMOVED, REMOVED_PASHTO_PAGE
+from tests.fixtures_editors import OUTDATED_PAGE, REMOVED, REMOVED_PASHTO_PAGE
+from tests.fixtures_site import ROOT
+from tools.translations import OUTDATED, build_report
 
 REGIONAL = ("sd", "ps", "pa-Arab")
 NAMES = {"sd": "سنڌي", "ps": "پښتو", "pa-Arab": "پنجابی", "ur": "اردو", "en": "English"}
@@ -77,6 +79,20 @@ def test_removed_pashto_page_shows_the_notice_in_pashto(variant_site):
     assert notice("ps", "draft_notice") not in text
     # the other Pashto pages are unaffected
     assert notice("ps", "missing_notice") not in page(variant_site, "ps", "feedback")
+
+
+@pytest.mark.parametrize("lang", ("ur", *REGIONAL))
+def test_a_translation_older_than_its_english_page_says_so(variant_site, built_site, lang):
+    outdated = html.escape(t(lang, "translation.outdated_notice"), quote=False)
+    text = page(variant_site, lang, OUTDATED_PAGE[:-3])
+    assert outdated in text
+    assert text.index(notice(lang, "draft_notice")) < text.index(outdated) < text.index("<h1")
+    assert outdated not in page(variant_site, lang, "programme/kafalat")
+    # on the real site, exactly the pages the report calls outdated carry the notice
+    report = build_report(ROOT)
+    for name in report.pages:
+        shown = outdated in page(built_site, lang, "" if name == "index.md" else name[:-3])
+        assert shown == (report.status[name, lang] == OUTDATED), (lang, name)
 
 
 def load_index(site: Path, lang: str) -> dict:
