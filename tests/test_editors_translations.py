@@ -138,3 +138,17 @@ def test_markdown_format_is_a_table_for_the_ci_job_summary():
     assert lines[0] == "## Translation status"
     assert lines[2] == "| page | ur | sd | ps | pa-Arab |"
     assert all(line.count("|") == 6 for line in lines[2:] if line.startswith("|"))
+
+
+def test_strings_command_lists_what_a_language_lacks(tmp_path, capsys):
+    from tools import strings
+    import shutil
+    folder = tmp_path / "strings"
+    shutil.copytree(ROOT / "data" / "strings", folder)
+    assert strings.main([], folder=folder) == 0
+    assert "sd: complete" in capsys.readouterr().out
+    text = (folder / "ps.yml").read_text(encoding="utf-8")
+    (folder / "ps.yml").write_text(text.replace("  search_reset:", "  search_resett:"), encoding="utf-8")
+    assert strings.main(["ps"], folder=folder) == 1
+    out = capsys.readouterr().out
+    assert "missing site.search_reset: Clear" in out and "remove or rename site.search_resett" in out
