@@ -54,9 +54,17 @@ def seed(server):
             "message": message})
         assert response.status_code == 201
         refs.append(response.json()["reference"])
-    conn = sqlite3.connect(server.database)  # one older row with a bidi override, as an import might leave it
-    conn.execute("UPDATE submissions SET message = ?, received_at = '2026-11-02T09:00:00Z'"
-                 " WHERE reference = ?", ["Invoice for payment \u202etxt.exe\u202c please check", refs[1]])
+    conn = sqlite3.connect(server.database)
+    # Spread over weeks, two answered, so that the dashboard has something to draw.
+    for days, ref in zip((1, 4, 9, 16, 23, 30, 41), refs):
+        conn.execute("UPDATE submissions SET received_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?)"
+                     " WHERE reference = ?", [f"-{days} days", ref])
+    conn.execute("UPDATE submissions SET status = 'answered', first_answered_at ="
+                 " strftime('%Y-%m-%dT%H:%M:%SZ', received_at, '+30 hours') WHERE reference IN (?, ?)",
+                 [refs[2], refs[4]])
+    # one row with a bidi override, as an import or an older version might have left it
+    conn.execute("UPDATE submissions SET message = ? WHERE reference = ?",
+                 ["Invoice for payment \u202etxt.exe\u202c please check", refs[1]])
     conn.commit()
     conn.close()
     return refs
