@@ -168,3 +168,27 @@ def test_phone_screenshots_of_sindhi_and_pashto_pages_and_a_draft_notice(browser
         else:
             tab.screenshot(path=str(ARTIFACTS / f"{name}.png"))
     context.close()
+
+
+@pytest.mark.browser
+def test_regional_pages_add_no_accessibility_problem_to_the_urdu_ones(browser, site_server):
+    """axe-core on the home and meetings pages in each regional language
+    finds no rule broken that the same Urdu page does not already break: the languages, their
+    notices and texts add no problem. (Site-wide findings belong to the site's own tests.)"""
+    from axe_playwright_python.sync_playwright import Axe
+
+    context = browser.new_context(viewport={"width": 360, "height": 640})
+    tab = context.new_page()
+    axe = Axe()
+
+    def broken(url):
+        tab.goto(url)
+        return {v["id"]: v for v in axe.run(tab).response["violations"]}
+    try:
+        for path in ("", "meetings/"):  # axe takes ~1 s a page: the home page and our meetings list
+            urdu = broken(f"{site_server}/ur/{path}")
+            for lang in REGIONAL:
+                new = {rule: v for rule, v in broken(f"{site_server}/{lang}/{path}").items() if rule not in urdu}
+                assert not new, (lang, path, {r: [n["target"] for n in v["nodes"]] for r, v in new.items()})
+    finally:
+        context.close()
