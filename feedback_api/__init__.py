@@ -8,7 +8,8 @@ from flask import Flask
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    from . import config, errors, forms, moderation, ops, public, site, storage
+    from . import config, errors, forms, maintenance, moderation, ops, public, site, storage
+    from . import feed
     from .limits import limiter
 
     instance = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("FEEDBACK_INSTANCE_PATH")
@@ -30,8 +31,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         CORS(app, resources={r"/api/v1/*": {"origins": app.config["CORS_ORIGINS"]}},
              methods=["GET", "POST", "OPTIONS"], allow_headers=["Content-Type"], max_age=600)
     app.register_blueprint(public.bp)
+    feed.init_app(app)  # GET /api/v1/feed.json (no CSRF needed: it only reads)
     moderation.init_app(app)  # also CSRF for the whole app, public.bp exempt
     ops.init_app(app)
+    maintenance.init_app(app)  # backup-rotate, restore, retention commands
     errors.init_app(app)
     site.init_app(app)
     return app

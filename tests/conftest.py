@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures_service",
     "tests.fixtures_moderation",
     "tests.fixtures_editors",
+    "tests.fixtures_deploy",
 ]

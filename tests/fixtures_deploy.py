@@ -1,0 +1,213 @@
+"""The production stack on 127.0.0.1, from the repo's own files: Debian's nginx with the config
+rendered from deploy/nginx/ehsaas.conf (deploy/render_nginx.py) over a copy of the built site,
+gunicorn with deploy/gunicorn.conf.py behind it, redis-server for the rate-limit counters.
+No root-owned path is touched: every file nginx writes lives in a temp prefix."""
+from __future__ import annotations
+
+import http.client
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures_service import ROOT, SECRET, Gunicorn, free_port
+
+NGINX = "/usr/sbin/nginx"
+REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+
+def _wait_port(port: int, proc: subprocess.Popen, what: str, log: Path, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited ({proc.returncode}): {log.read_text(errors='replace')[-3000:]}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{what} did not listen on {port} within {timeout}s: {log.read_text(errors='replace')[-3000:]}")
+
+
+def _stop(proc: subprocess.Popen | None) -> None:
+    if proc and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+class Redis:
+    """redis-server on a free loopback port, nothing persisted."""
+
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self.port = None
+        self.proc = None
+
+    @property
+    def uri(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> "Redis":
+        self.port = free_port()
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        log = self.workdir / "redis.log"
+        self.proc = subprocess.Popen(
+            [REDIS, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.workdir), "--logfile", str(log)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        log.touch()
+        _wait_port(self.port, self.proc, "redis-server", log)
+        return self
+
+    def stop(self) -> None:
+        _stop(self.proc)
+
+
+def nginx_main_conf(prefix: Path, site_conf: Path) -> str:
+    """A whole nginx.conf around the rendered site config: what Debian's /etc/nginx/nginx.conf
+    provides in production (http block, mime types), with every path inside `prefix`."""
+    temp = "\n".join(f"    {kind}_temp_path {prefix / 'tmp' / kind};"
+                     for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    # As root, nginx would run its workers as "nobody", who cannot read pytest's private temp dirs.
+    user = "user root root;\n" if os.geteuid() == 0 else ""
+    return f"""{user}daemon off;
+worker_processes 1;
+pid {prefix / 'nginx.pid'};
+error_log {prefix / 'error.log'} warn;
+events {{ worker_connections 512; }}
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+{temp}
+    include {site_conf};
+}}
+"""
+
+
+class Nginx:
+    """Debian's nginx, not daemonised, serving `site` with the repo's rendered config."""
+
+    def __init__(self, prefix: Path, site: Path, upstream: str):
+        self.prefix = prefix
+        self.site = site
+        self.upstream = upstream
+        self.port = None
+        self.proc = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def render(self, **options) -> str:
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "deploy" / "render_nginx.py"), "--site", str(self.site),
+             "--upstream", self.upstream, "--listen", f"127.0.0.1:{self.port}",
+             *[a for k, v in options.items() for a in (f"--{k.replace('_', '-')}", str(v))]],
+            capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, f"render_nginx.py failed: {done.stderr}"
+        return done.stdout
+
+    def write_config(self, **options) -> Path:
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+            (self.prefix / "tmp" / kind).mkdir(parents=True, exist_ok=True)
+        site_conf = self.prefix / "ehsaas.conf"
+        site_conf.write_text(self.render(**options))
+        main = self.prefix / "nginx.conf"
+        main.write_text(nginx_main_conf(self.prefix, site_conf))
+        return main
+
+    def test_config(self) -> subprocess.CompletedProcess:
+        return subprocess.run([NGINX, "-t", "-p", str(self.prefix), "-c", str(self.prefix / "nginx.conf")],
+                              capture_output=True, text=True, timeout=30)
+
+    def start(self) -> "Nginx":
+        self.prefix.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.write_config()
+        checked = self.test_config()
+        assert checked.returncode == 0, f"nginx -t failed:\n{checked.stderr}"
+        log = self.prefix / "stderr.log"
+        self.proc = subprocess.Popen([NGINX, "-p", str(self.prefix), "-c", str(self.prefix / "nginx.conf")],
+                                     stdout=open(log, "wb"), stderr=subprocess.STDOUT)
+        _wait_port(self.port, self.proc, "nginx", log)
+        return self
+
+    def error_log(self) -> str:
+        path = self.prefix / "error.log"
+        return path.read_text(errors="replace")[-3000:] if path.exists() else ""
+
+    def stop(self) -> None:
+        _stop(self.proc)
+
+
+def request_from(address: str, port: int, method: str, path: str, body: bytes | None = None,
+                 headers: dict | None = None) -> tuple[int, dict, bytes]:
+    """One HTTP request to 127.0.0.1:port from the loopback source `address` (127.0.0.2, ...):
+    to nginx, a distinct client, as separate phones behind separate addresses would be."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15, source_address=(address, 0))
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        conn.close()
+
+
+def precompress(site: Path) -> None:
+    done = subprocess.run([sys.executable, str(ROOT / "deploy" / "precompress.py"), str(site)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def flask_cli(args: list[str], env: dict, input: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+    """`flask --app feedback_api ARGS` as an operator (or a systemd timer) runs it."""
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "feedback_api", *args], cwd=ROOT,
+                          env={**os.environ, "FEEDBACK_SECRET_KEY": SECRET, **env}, input=input,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+class Stack:
+    def __init__(self, nginx: Nginx, gunicorn: Gunicorn, redis: Redis):
+        self.nginx, self.gunicorn, self.redis = nginx, gunicorn, redis
+        self.url = nginx.url
+        self.database = gunicorn.database
+
+
+@pytest.fixture(scope="module")
+def production_stack(built_site, tmp_path_factory):
+    """nginx -> gunicorn (2 workers, trusts one proxy hop) -> SQLite, limits in Redis
+    (5 submissions per minute per client, so tests reach the limit quickly)."""
+    for binary in (NGINX, REDIS):
+        if not Path(binary).exists():
+            pytest.skip(f"{binary} is not installed (scripts/setup --test installs nginx and redis-server)")
+    base = tmp_path_factory.mktemp("stack")
+    site = base / "site"
+    shutil.copytree(built_site, site)
+    precompress(site)
+    redis = Redis(base / "redis").start()
+    gunicorn = None
+    nginx = None
+    try:
+        gunicorn = Gunicorn(base / "instance", env={
+            "FEEDBACK_ENV": "production", "FEEDBACK_TRUSTED_PROXIES": "1",
+            "FEEDBACK_WORKERS": "2", "FEEDBACK_THREADS": "4",
+            "FEEDBACK_RATELIMIT_STORAGE_URI": redis.uri,
+            "FEEDBACK_LIMIT_SUBMISSIONS": "5 per minute"}).start()
+        nginx = Nginx(base / "nginx", site, f"127.0.0.1:{gunicorn.port}").start()
+        yield Stack(nginx, gunicorn, redis)
+    finally:
+        for part in (nginx, gunicorn, redis):
+            if part:
+                part.stop()
