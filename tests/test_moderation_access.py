@@ -240,3 +240,22 @@ def test_failed_sign_ins_are_rate_limited_per_user_name_and_address(tmp_path):
     codes = [other.sign_in(password="x").status_code for _ in range(3)]
     assert codes[-1] == 429
     storage.close_thread_connections()
+
+
+def test_moderators_cannot_search_for_a_hidden_number(moderator, admin, submit):
+    reference = submit("My CNIC is 35202-1234567-1, please check")
+    assert reference in admin.get("/moderation/?q=1234567").get_data(as_text=True)
+    assert reference in moderator.get("/moderation/?q=1234567").get_data(as_text=True), \
+        "the number is dropped from a moderator's search: all open rows match"
+    assert reference not in moderator.get("/moderation/?q=1234567 watches").get_data(as_text=True)
+    assert 'value="watches"' in moderator.get("/moderation/?q=1234567 watches").get_data(as_text=True)
+
+
+def test_admin_views_of_personal_data_are_audited(admin, submit, mod_rows):
+    with_contact = submit(name="Ali", contact="ali@example.org")
+    without = submit("No contact given")
+    admin.get(f"/moderation/submissions/{with_contact}")
+    admin.get(f"/moderation/submissions/{without}")
+    rows = mod_rows("SELECT s.reference FROM audit_log l JOIN submissions s ON s.id = l.submission_id"
+                    " WHERE l.action = 'view_personal'")
+    assert rows == [{"reference": with_contact}]

@@ -198,3 +198,18 @@ def test_neutral_cell(value, expected):
 ])
 def test_mask_numbers(raw, masked):
     assert text.mask_numbers(raw) == masked
+
+
+def test_forms_that_echo_input_are_inert(admin, mod_app):
+    from tests.fixtures_moderation import Staff
+    response = admin.post("/moderation/intake", {
+        "channel": "sms", "gathered_on": "not a date", "district": BREAKOUT, "kind": "question",
+        "component": "general", "language": "ur", "message": f"{SCRIPT}\n{HANDLER}",
+        "name": BREAKOUT, "contact": JS_URL})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert_inert(html, "intake errors")
+    assert "&lt;script&gt;" in html and 'value="&#34; autofocus onfocus=&#34;alert(2)"' in html
+    sign_in = Staff(mod_app, BREAKOUT).sign_in(password="wrong")
+    assert sign_in.status_code == 401
+    assert_inert(sign_in.get_data(as_text=True), "sign-in error")

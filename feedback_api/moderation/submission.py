@@ -56,8 +56,11 @@ def submission(reference):
     draft = None
     if template_key:
         draft = coding.fill_template(answer_lang, template_key, row["reference"])
+    contact = sm.contact(db, row["id"]) if security.is_admin() else None
+    if contact:  # who looked at whose personal data is part of the record
+        sm.audit(db, viewer()["id"], "view_personal", row["id"])
     return render("submission.html", s=row, history=sm.history(db, row["id"]),
-                  contact=sm.contact(db, row["id"]) if security.is_admin() else None,
+                  contact=contact,
                   templates=coding.answer_templates(answer_lang), answer_lang=answer_lang,
                   draft=draft, bidi=text.bidi_controls(row["message"]),
                   statuses=STATUSES, sensitive_categories=_categories(row["message"]),
