@@ -20,6 +20,7 @@ import datetime as dt
 import json
 import os
 import re
+import sqlite3
 from pathlib import Path
 
 import click
@@ -88,7 +89,13 @@ def backup_and_rotate(database: str, directory: Path, keep: int) -> dict:
     while target.exists():  # two runs within one second: never overwrite a backup
         n += 1
         target = directory / f"feedback-{stamp}-{n}.sqlite3"
-    result = storage.backup(database, str(target))
+    try:
+        result = storage.backup(database, str(target))
+    except (sqlite3.Error, RuntimeError, OSError) as exc:
+        partial = target.with_name(target.name + ".partial")
+        if partial.exists():
+            partial.unlink()
+        raise click.ClickException(f"backup of {database} failed, no older backup was deleted: {exc}")
     os.chmod(target, 0o600)
     _fsync(target)
     existing = backups(directory)
