@@ -33,7 +33,9 @@ def retry_after_seconds() -> int:
 
 def handle_rate_limited(exc: RateLimitExceeded):
     seconds = retry_after_seconds()
-    if request.mimetype == validation.FORM and request.method == "POST":
+    if not _ours():  # e.g. moderation's sign-in limit, when it has no handler of its own
+        response = exc.get_response()
+    elif request.mimetype == validation.FORM and request.method == "POST":
         # Keep what they wrote: the same form again, filled in, with how long to wait.
         data = {k: v for k, v in request.form.items() if isinstance(v, str)}
         lang = public.requested_language(data)
