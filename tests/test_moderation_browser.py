@@ -173,6 +173,14 @@ def test_moderation_pages_fit_and_screenshots(browser, server, tmp_path, viewpor
         assert width <= viewport["width"], f"{name} scrolls sideways at {viewport['width']} px: {width}"
         if name in ("queue", "submission", "dashboard"):
             shoot(page, tmp_path, f"{name}-{label}")
+    # axe-core (run locally by axe-playwright-python) finds nothing on the main pages (once:
+    # at phone width, where crowding shows first; each run costs a few seconds)
+    from axe_playwright_python.sync_playwright import Axe
+    axe = Axe()
+    for name in ("queue", "submission", "dashboard") if label == "phone" else ():
+        page.goto(origin + pages[name])
+        result = axe.run(page)
+        assert result.violations_count == 0, (name, result.generate_report())
     # the bidi override is shown as a marker and the text after it keeps its order
     page.goto(origin + pages["bidi"])
     assert "⟨U+202E⟩txt.exe⟨U+202C⟩" in page.inner_text(".usertext.message")
