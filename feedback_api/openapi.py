@@ -66,6 +66,9 @@ def document() -> dict:
     schemas = doc["components"]["schemas"]
     schemas["SubmissionForm"] = _form_variant(schemas["SubmissionRequest"])
     schemas["RatingForm"] = _form_variant(schemas["RatingRequest"])
+    from . import feed  # the public feed documents its own path and schemas
+    doc["paths"].update(feed.openapi_paths())
+    schemas.update(feed.openapi_schemas())
     return doc
 
 

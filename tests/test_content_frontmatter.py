@@ -34,7 +34,7 @@ LONG_NUMBER = re.compile(r"[0-9۰-۹]{4,}")
 def expected_pages() -> list[str]:
     """Every page the site must have in each language (team brief: same file names everywhere)."""
     fixed = ["index.md", "communities.md", "meetings.md", "stay-safe.md", "feedback.md", "check.md",
-             "about.md"]
+             "about.md", "answered.md", "you-said-we-did.md"]  # the last two: hooks/feed.py
     return fixed + [f"programme/{slug}.md" for slug in components()]
 
 

@@ -1,0 +1,282 @@
+"""Owns every SQL statement of closing the loop in public: the public feed (published, listed
+answers and aggregate figures), "you said, we did" changes (migration 0003) and the district
+digest's figures.
+
+A sibling of storage.py and storage_moderation.py for the same reason as the latter: several
+people edit those at once. It registers its migration on the same `storage.migrations` set
+after importing storage_moderation, so the order stays 0001, 0002, 0003.
+
+What may leave this module for the public (`feed_*`): never a name, contact, reference,
+message, note or anything from a sensitive or spam submission. Free text that does leave it
+(a question as edited for publication, an answer) is masked again by the caller.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+
+from sqlite_utils import Database
+
+from . import storage_moderation as sm  # noqa: F401  (registers 0002 before our 0003)
+from .storage import immediate, migrations, now
+
+
+@migrations(name="0003_you_said_we_did")
+def _m0003_you_said_we_did(db: Database) -> None:
+    db.executescript("""
+-- A change made because of feedback. Its words live per language in change_texts.
+CREATE TABLE changes (
+    id INTEGER PRIMARY KEY,
+    component TEXT NOT NULL,
+    district TEXT,
+    happened_on TEXT,                  -- YYYY-MM-DD, or NULL when not known
+    published INTEGER NOT NULL DEFAULT 0 CHECK (published IN (0, 1)),
+    created_by INTEGER REFERENCES users(id),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    published_at TEXT
+);
+CREATE INDEX changes_published ON changes (published, happened_on);
+CREATE TABLE change_texts (
+    change_id INTEGER NOT NULL REFERENCES changes(id) ON DELETE CASCADE,
+    language TEXT NOT NULL,
+    said TEXT NOT NULL,                -- what people said
+    done TEXT NOT NULL,                -- what was done
+    place TEXT,                        -- where, in words (a village, a centre), optional
+    PRIMARY KEY (change_id, language)
+);
+-- Which submissions a change answers (shown to staff; the public sees only how many).
+CREATE TABLE change_submissions (
+    change_id INTEGER NOT NULL REFERENCES changes(id) ON DELETE CASCADE,
+    submission_id INTEGER NOT NULL REFERENCES submissions(id),
+    PRIMARY KEY (change_id, submission_id)
+);
+CREATE INDEX answers_public ON answers (published, listed, published_at);
+""")
+
+
+def _dicts(cursor) -> list[dict]:
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def _days(start: str, end: str) -> float:
+    a = dt.datetime.fromisoformat(start.replace("Z", "+00:00"))
+    b = dt.datetime.fromisoformat(end.replace("Z", "+00:00"))
+    return max(0.0, (b - a).total_seconds() / 86400)
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
+
+
+# ---------------------------------------------------------------- the public feed
+
+# Public means: published, listed by the moderator with a question edited for publication,
+# and from a submission that is neither sensitive nor spam.
+PUBLIC_ANSWER = ("a.published = 1 AND a.listed = 1 AND s.sensitive = 0 AND s.status != 'spam'"
+                 " AND a.public_question IS NOT NULL AND trim(a.public_question) != ''")
+
+
+def feed_answers(db: Database, per_language: int) -> list[dict]:
+    """Public answers, newest first, at most `per_language` per language."""
+    return _dicts(db.conn.execute(
+        "SELECT id, language, component, question, answer, published_at FROM ("
+        " SELECT a.id, a.language, s.component, a.public_question AS question, a.body AS answer,"
+        " a.published_at, row_number() OVER (PARTITION BY a.language"
+        "  ORDER BY a.published_at DESC, a.id DESC) AS n"
+        " FROM answers a JOIN submissions s ON s.id = a.submission_id"
+        f" WHERE {PUBLIC_ANSWER}) WHERE n <= ? ORDER BY published_at DESC, id DESC", [per_language]))
+
+
+def _change_rows(db: Database, where: str, params: list) -> list[dict]:
+    rows = _dicts(db.conn.execute(
+        "SELECT c.id, c.component, c.district, c.happened_on, c.published, c.published_at,"
+        " c.created_at, c.updated_at,"
+        " (SELECT count(*) FROM change_submissions cs JOIN submissions s ON s.id = cs.submission_id"
+        "  WHERE cs.change_id = c.id AND s.status != 'spam') AS submissions"
+        f" FROM changes c WHERE {where}"
+        " ORDER BY COALESCE(c.happened_on, substr(c.created_at, 1, 10)) DESC, c.id DESC", params))
+    if not rows:
+        return rows
+    ids = [r["id"] for r in rows]
+    marks = ", ".join("?" * len(ids))
+    texts: dict[int, dict] = {}
+    for change_id, language, said, done, place in db.conn.execute(
+            f"SELECT change_id, language, said, done, place FROM change_texts WHERE change_id IN ({marks})",
+            ids):
+        texts.setdefault(change_id, {})[language] = {"said": said, "done": done, "place": place}
+    for row in rows:
+        row["texts"] = texts.get(row["id"], {})
+    return rows
+
+
+def feed_changes(db: Database) -> list[dict]:
+    """Published "you said, we did" changes, newest first, with their text in each language."""
+    return _change_rows(db, "c.published = 1", [])
+
+
+def feed_stats(db: Database) -> dict:
+    """Received, answered and median days to a first answer: overall, per component, per month
+    and per component and month. Spam and sensitive submissions are left out."""
+    rows = db.conn.execute(
+        "SELECT component, substr(received_at, 1, 7), received_at, first_answered_at"
+        " FROM submissions WHERE sensitive = 0 AND status != 'spam'").fetchall()
+    groups: dict[tuple, dict] = {}
+
+    def add(key, answered_days):
+        group = groups.setdefault(key, {"received": 0, "days": []})
+        group["received"] += 1
+        if answered_days is not None:
+            group["days"].append(answered_days)
+
+    for component, month, received, answered in rows:
+        days = _days(received, answered) if answered else None
+        for key in (("all",), ("component", component), ("month", month), ("both", component, month)):
+            add(key, days)
+
+    def figures(group):
+        return {"received": group["received"], "answered": len(group["days"]),
+                "median_days_to_answer": _median(group["days"])}
+
+    empty = {"received": 0, "days": []}
+    return {
+        "totals": figures(groups.get(("all",), empty)),
+        "by_component": [{"component": k[1], **figures(v)} for k, v in sorted(groups.items())
+                         if k[0] == "component"],
+        "by_month": [{"month": k[1], **figures(v)} for k, v in sorted(groups.items()) if k[0] == "month"],
+        "by_component_month": [{"component": k[1], "month": k[2], **figures(v)}
+                               for k, v in sorted(groups.items()) if k[0] == "both"],
+    }
+
+
+def feed_last_modified(db: Database) -> str | None:
+    """The latest moment anything in the feed may have changed (for Last-Modified)."""
+    row = db.conn.execute(
+        "SELECT max(m) FROM (SELECT max(updated_at) AS m FROM answers"
+        " UNION ALL SELECT max(updated_at) FROM changes"
+        " UNION ALL SELECT max(updated_at) FROM submissions)").fetchone()
+    return row[0]
+
+
+# ---------------------------------------------------------------- "you said, we did" (staff)
+
+def changes_list(db: Database) -> list[dict]:
+    return _change_rows(db, "1 = 1", [])
+
+
+def change(db: Database, change_id: int) -> dict | None:
+    rows = _change_rows(db, "c.id = ?", [change_id])
+    if not rows:
+        return None
+    row = rows[0]
+    row["references"] = [r[0] for r in db.conn.execute(
+        "SELECT s.reference FROM change_submissions cs JOIN submissions s ON s.id = cs.submission_id"
+        " WHERE cs.change_id = ? ORDER BY s.id", [change_id])]
+    return row
+
+
+def submission_ids(db: Database, references: list[str]) -> dict[str, int | None]:
+    """reference -> id (None when there is no such submission, or it is sensitive: a public
+    change must not point at the restricted queue)."""
+    found = {}
+    for ref in references:
+        row = db.conn.execute("SELECT id, sensitive FROM submissions WHERE reference = ?", [ref]).fetchone()
+        found[ref] = row[0] if row and not row[1] else None
+    return found
+
+
+def save_change(db: Database, user_id: int, change_id: int | None, fields: dict,
+                texts: dict[str, dict], submission_ids_: list[int]) -> int:
+    """Create (change_id None) or rewrite a change, its texts and its linked submissions,
+    with an audit entry, in one transaction. Returns the change's id."""
+    stamp = now()
+    publish = 1 if fields.get("published") else 0
+    with immediate(db):
+        before = None
+        if change_id is None:
+            cursor = db.conn.execute(
+                "INSERT INTO changes (component, district, happened_on, published, created_by,"
+                " created_at, updated_at, published_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [fields["component"], fields.get("district"), fields.get("happened_on"), publish,
+                 user_id, stamp, stamp, stamp if publish else None])
+            change_id = cursor.lastrowid
+        else:
+            old = db.conn.execute("SELECT component, district, happened_on, published FROM changes"
+                                  " WHERE id = ?", [change_id]).fetchone()
+            if old is None:
+                raise KeyError(change_id)
+            before = dict(zip(("component", "district", "happened_on", "published"), old))
+            db.conn.execute(
+                "UPDATE changes SET component = ?, district = ?, happened_on = ?, published = ?,"
+                " updated_at = ?, published_at = CASE WHEN ? = 1 THEN COALESCE(published_at, ?)"
+                " ELSE NULL END WHERE id = ?",
+                [fields["component"], fields.get("district"), fields.get("happened_on"), publish,
+                 stamp, publish, stamp, change_id])
+            db.conn.execute("DELETE FROM change_texts WHERE change_id = ?", [change_id])
+            db.conn.execute("DELETE FROM change_submissions WHERE change_id = ?", [change_id])
+        for language, text in texts.items():
+            db.conn.execute("INSERT INTO change_texts (change_id, language, said, done, place)"
+                            " VALUES (?, ?, ?, ?, ?)",
+                            [change_id, language, text["said"], text["done"], text.get("place")])
+        for sid in sorted(set(submission_ids_)):
+            db.conn.execute("INSERT INTO change_submissions (change_id, submission_id) VALUES (?, ?)",
+                            [change_id, sid])
+        after = {"component": fields["component"], "district": fields.get("district"),
+                 "happened_on": fields.get("happened_on"), "published": publish,
+                 "languages": sorted(texts), "submissions": len(set(submission_ids_))}
+        sm._audit(db, user_id, "change_create" if before is None else "change_update", None,
+                  before, after, detail=f"change {change_id}")
+    return change_id
+
+
+def set_change_published(db: Database, user_id: int, change_id: int, published: bool) -> bool:
+    stamp = now()
+    with immediate(db):
+        done = db.conn.execute(
+            "UPDATE changes SET published = ?, updated_at = ?, published_at = CASE WHEN ? = 1"
+            " THEN COALESCE(published_at, ?) ELSE NULL END WHERE id = ? AND published != ?",
+            [int(published), stamp, int(published), stamp, change_id, int(published)]).rowcount
+        if done:
+            sm._audit(db, user_id, "change_publish" if published else "change_unpublish", None,
+                      {"published": int(not published)}, {"published": int(published)},
+                      detail=f"change {change_id}")
+        return bool(done)
+
+
+# ---------------------------------------------------------------- the district digest
+
+HEARD_ON = "COALESCE(s.gathered_on, substr(s.received_at, 1, 10))"
+
+
+def digest(db: Database, district: str, date_from: str, date_to: str, top: int = 5) -> dict:
+    """One district and period (dates inclusive): what was heard (counts by component and
+    kind, by status, top topic codes), what was answered (publicly listed answers, and how
+    many answered at all), what was done (published changes there). Sensitive and spam left out."""
+    where = (f"s.sensitive = 0 AND s.status != 'spam' AND s.district = ? COLLATE NOCASE"
+             f" AND {HEARD_ON} BETWEEN ? AND ?")
+    params = [district, date_from, date_to]
+    by_component_kind = db.conn.execute(
+        f"SELECT s.component, s.kind, count(*) FROM submissions s WHERE {where}"
+        " GROUP BY s.component, s.kind", params).fetchall()
+    by_status = dict(db.conn.execute(
+        f"SELECT s.status, count(*) FROM submissions s WHERE {where} GROUP BY s.status", params).fetchall())
+    topics = db.conn.execute(
+        f"SELECT s.topic_code, count(*) AS n FROM submissions s WHERE {where} AND s.topic_code IS NOT NULL"
+        " GROUP BY s.topic_code ORDER BY n DESC, s.topic_code LIMIT ?", [*params, top]).fetchall()
+    answered_days = [_days(r, a) for r, a in db.conn.execute(
+        f"SELECT s.received_at, s.first_answered_at FROM submissions s WHERE {where}"
+        " AND s.first_answered_at IS NOT NULL", params).fetchall()]
+    answers = _dicts(db.conn.execute(
+        "SELECT a.language, s.component, a.public_question AS question, a.body AS answer,"
+        " a.published_at FROM answers a JOIN submissions s ON s.id = a.submission_id"
+        f" WHERE {PUBLIC_ANSWER} AND {where} ORDER BY a.published_at DESC, a.id DESC LIMIT 20", params))
+    changes = _change_rows(
+        db, "c.published = 1 AND c.district = ? COLLATE NOCASE"
+            " AND COALESCE(c.happened_on, substr(c.created_at, 1, 10)) BETWEEN ? AND ?", params)
+    table: dict[str, dict[str, int]] = {}
+    for component, kind, count in by_component_kind:
+        table.setdefault(component, {})[kind] = count
+    return {"by_component_kind": table, "by_status": by_status, "topics": topics,
+            "received": sum(by_status.values()), "answered": len(answered_days),
+            "median_days_to_answer": _median(answered_days), "answers": answers, "changes": changes}

@@ -1,0 +1,342 @@
+"""Owns the public feed on the static site: reading it (a URL or a file), falling back to the
+committed snapshot (data/feed_snapshot.json) when it cannot be read, and turning it into HTML in
+a reader's language: the "Answered questions" list, the "You said, we did" list, and the short
+lists at the end of each programme page. hooks/feed.py calls this during the build.
+
+    python -m tools.feed check [LOCATION]       # read a feed (or the snapshot) and summarise it
+    python -m tools.feed snapshot LOCATION      # save a feed as the new data/feed_snapshot.json
+
+Everything from the feed is escaped: it is public text written by moderators, but the site must
+stay safe even if the feed were not. Lists are cut to a gzip byte budget so that every page stays
+within the page-weight budget (benchmarks/page_weight.py) however long the answers are.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gzip
+import html
+import json
+import sys
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SNAPSHOT = ROOT / "data" / "feed_snapshot.json"
+FEED_VERSION = 1
+FETCH_TIMEOUT_SECONDS = 10
+MAX_FEED_BYTES = 20 * 1024 * 1024
+# gzip bytes the feed may add to a page: the answered page holds a further-page budget of 6 KB
+# with about 3.5 KB of Material around it; a programme page already weighs about 4.3 KB.
+ANSWERS_PAGE_BUDGET = 2000
+COMPONENT_BUDGET = 1100
+CHANGES_PAGE_BUDGET = 2000
+COMPONENT_ANSWERS = 3
+COMPONENT_CHANGES = 2
+EXCERPT_CHARS = 160
+
+
+class FeedError(ValueError):
+    """The feed could not be read or is not a feed (the message says why)."""
+
+
+@dataclass
+class Loaded:
+    doc: dict
+    origin: str                 # where it came from: a URL, a path, or the snapshot
+    from_snapshot: bool
+    problem: str | None = None  # why the configured feed was not used
+    notes: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- reading
+
+def check(doc) -> dict:
+    """The document if it looks like a feed we can show; FeedError otherwise."""
+    if not isinstance(doc, dict):
+        raise FeedError("not a JSON object")
+    if doc.get("feed_version") != FEED_VERSION:
+        raise FeedError(f"feed_version is {doc.get('feed_version')!r}, expected {FEED_VERSION}")
+    for key in ("answers", "changes"):
+        items = doc.get(key)
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise FeedError(f"`{key}` must be a list of objects")
+    for item in doc["answers"]:
+        for key in ("id", "language", "component", "question", "answer"):
+            if not isinstance(item.get(key), str):
+                raise FeedError(f"an answer lacks `{key}`")
+    for item in doc["changes"]:
+        if not isinstance(item.get("texts"), dict) or not isinstance(item.get("component"), str):
+            raise FeedError("a change lacks `texts` or `component`")
+    return doc
+
+
+def read(location: str, timeout: float = FETCH_TIMEOUT_SECONDS) -> dict:
+    """A feed from an http(s) URL or a file path (relative to the repository)."""
+    try:
+        if location.startswith(("http://", "https://")):
+            request = urllib.request.Request(location, headers={"Accept": "application/json",
+                                                                "User-Agent": "site-build"})
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                raw = response.read(MAX_FEED_BYTES + 1)
+        else:
+            path = Path(location)
+            raw = (path if path.is_absolute() else ROOT / path).read_bytes()
+    except (OSError, urllib.error.URLError, ValueError) as error:
+        raise FeedError(f"could not read {location}: {error}") from error
+    if len(raw) > MAX_FEED_BYTES:
+        raise FeedError(f"{location} is larger than {MAX_FEED_BYTES} bytes")
+    try:
+        return check(json.loads(raw.decode("utf-8")))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise FeedError(f"{location} is not JSON: {error}") from error
+
+
+def load(location: str | None, snapshot: Path = SNAPSHOT) -> Loaded:
+    """The configured feed, else the snapshot (with the reason). Changes that the snapshot
+    takes from the programme's own document are kept either way: they are not in the service."""
+    snap = check(json.loads(snapshot.read_text(encoding="utf-8")))
+    documented = [c for c in snap["changes"] if c.get("origin") == "programme_document"]
+    if not location:
+        return Loaded(snap, str(snapshot), True, "no feed configured (extra.feed is empty)")
+    try:
+        doc = read(location)
+    except FeedError as error:
+        return Loaded(snap, str(snapshot), True, str(error))
+    ids = {c.get("id") for c in doc["changes"]}
+    doc["changes"] = doc["changes"] + [c for c in documented if c.get("id") not in ids]
+    return Loaded(doc, location, False)
+
+
+# ---------------------------------------------------------------- small helpers
+
+def esc(text) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def paragraphs(text: str) -> str:
+    """Plain text as escaped paragraphs; single line breaks kept."""
+    blocks = [b.strip() for b in str(text).replace("\r\n", "\n").split("\n\n") if b.strip()]
+    return "".join(f"<p>{'<br>'.join(esc(line) for line in b.splitlines())}</p>" for b in blocks)
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[:limit].rsplit(" ", 1)[0] + "…"
+
+
+def format_date(value: str | None, t) -> str | None:
+    try:
+        day = dt.date.fromisoformat(str(value)[:10])
+    except (TypeError, ValueError):
+        return None
+    return f"{day.day} {t(f'meetings.months.m{day.month}')} {day.year}"
+
+
+def gz_size(text: str) -> int:
+    return len(gzip.compress(text.encode("utf-8"), 6, mtime=0))
+
+
+def fit(parts: list[str], budget: int, head: str = "", tail: str = "") -> int:
+    """How many of `parts` (in order) fit in `budget` gzip bytes with head and tail; at least one."""
+    count = 0
+    for n in range(1, len(parts) + 1):
+        if n > 1 and gz_size(head + "".join(parts[:n]) + tail) > budget:
+            break
+        count = n
+    return count
+
+
+def answers_for(doc: dict, lang: str, component: str | None = None) -> list[dict]:
+    items = [a for a in doc["answers"] if a.get("language") == lang
+             and (component is None or a.get("component") == component)]
+    return sorted(items, key=lambda a: (str(a.get("published_on") or ""), a["id"]), reverse=True)
+
+
+def changes_for(doc: dict, component: str | None = None) -> list[dict]:
+    items = [c for c in doc["changes"] if component is None or c.get("component") == component]
+    return sorted(items, key=lambda c: str(c.get("happened_on") or c.get("published_on") or ""), reverse=True)
+
+
+def change_text(change: dict, lang: str, fallbacks: list[str]) -> tuple[str, dict] | None:
+    """(language, text) of a change in the reader's language, else the first fallback it has."""
+    for code in (lang, *fallbacks):
+        text = change["texts"].get(code)
+        if isinstance(text, dict) and text.get("said") and text.get("done"):
+            return code, text
+    return None
+
+
+# ---------------------------------------------------------------- the lists
+
+def _own_language(code: str, reader: str, direction):
+    """Escapes text; text in another language than the reader's is marked with its lang/dir."""
+    if code == reader:
+        return esc
+    return lambda text: f'<span lang="{esc(code)}" dir="{esc(direction(code))}">{esc(text)}</span>'
+
+
+class Renderer:
+    """HTML for one reader's language. `t(key, **values)` answers a string in that language;
+    `component_name(slug)`; `direction(code)`; `fallbacks`: languages to show a change in when it
+    has no text in the reader's; `links`: {"answered": href, "changes": href, "check": href}."""
+
+    def __init__(self, lang, t, component_name, direction, fallbacks, links):
+        self.lang, self.t, self.component_name = lang, t, component_name
+        self.direction, self.fallbacks, self.links = direction, fallbacks, links
+
+    def _answer(self, item: dict) -> str:
+        meta = [esc(self.component_name(item["component"]))]
+        day = format_date(item.get("published_on"), self.t)
+        if day:
+            meta.append(esc(self.t("loop.published_on", date=day)))
+        return (f'<section class="loop-answer" id="{esc(item["id"])}">'
+                f'<h2>{esc(item["question"])}</h2>'
+                f'<p><small>{" · ".join(meta)}</small></p>'
+                f'<p><strong>{esc(self.t("loop.answer"))}:</strong></p>{paragraphs(item["answer"])}'
+                "</section>")
+
+    def updated_line(self, doc: dict) -> str:
+        day = format_date(doc.get("updated_at"), self.t)
+        return f'<p><small>{esc(self.t("loop.updated", date=day))}</small></p>' if day else ""
+
+    def figures(self, doc: dict) -> str:
+        totals = ((doc.get("stats") or {}).get("totals")) or {}
+        received, answered = totals.get("received"), totals.get("answered")
+        if not received:
+            return ""
+        text = self.t("loop.figures", received=received, answered=answered or 0)
+        if totals.get("median_days_to_answer") is not None:
+            text += " " + self.t("loop.median_days", days=totals["median_days_to_answer"])
+        return f"<p>{esc(text)}</p>"
+
+    def answered_page(self, doc: dict) -> tuple[str, list[str]]:
+        """The answered page's list, and the ids of the answers it shows."""
+        items = answers_for(doc, self.lang)
+        head = self.figures(doc)
+        if not items:
+            return (f'<div class="loop-answers">{head}<p><strong>{esc(self.t("loop.no_answers"))}</strong></p>'
+                    f'<p><a href="{esc(self.links["check"])}">{esc(self.t("loop.check_yours"))}</a></p></div>', [])
+        parts = [self._answer(a) for a in items]
+        shown = fit(parts, ANSWERS_PAGE_BUDGET, head)
+        tail = self.updated_line(doc)
+        if shown < len(items):
+            tail = (f'<p>{esc(self.t("loop.more_not_shown", count=len(items) - shown))} '
+                    f'<a href="{esc(self.links["check"])}">{esc(self.t("loop.check_yours"))}</a></p>') + tail
+        return f'<div class="loop-answers">{head}{"".join(parts[:shown])}{tail}</div>', [a["id"] for a in items[:shown]]
+
+    def _change(self, item: dict) -> str:
+        found = change_text(item, self.lang, self.fallbacks)
+        if found is None:
+            return ""
+        code, text = found
+        own = _own_language(code, self.lang, self.direction)
+        where = text.get("place") or item.get("district") or ""
+        title = esc(self.component_name(item["component"])) + (f": {own(where)}" if where else "")
+        meta = [esc(format_date(item.get("happened_on"), self.t) or self.t("loop.date_not_stated"))]
+        if item.get("submissions"):
+            meta.append(esc(self.t("loop.in_answer_to", count=item["submissions"])))
+        source = ""
+        if item.get("origin") == "programme_document":
+            source = f'<p><small>{esc(self.t("loop.source_programme_document"))}</small></p>'
+        return (f'<section class="loop-change" id="{esc(item["id"])}">'
+                f"<h2>{title}</h2><p><small>{' · '.join(meta)}</small></p>"
+                f'<p><strong>{esc(self.t("loop.you_said"))}:</strong> {own(text["said"])}</p>'
+                f'<p><strong>{esc(self.t("loop.we_did"))}:</strong> {own(text["done"])}</p>'
+                f"{source}</section>")
+
+    def changes_page(self, doc: dict) -> str:
+        parts = [p for p in (self._change(c) for c in changes_for(doc)) if p]
+        if not parts:
+            return f'<div class="loop-changes"><p><strong>{esc(self.t("loop.no_changes"))}</strong></p></div>'
+        shown = fit(parts, CHANGES_PAGE_BUDGET)
+        tail = ""
+        if shown < len(parts):
+            tail = f'<p>{esc(self.t("loop.more_changes_not_shown", count=len(parts) - shown))}</p>'
+        return f'<div class="loop-changes">{"".join(parts[:shown])}{tail}</div>'
+
+    def component_section(self, doc: dict, component: str, on_answered_page: set[str]) -> str:
+        """The end of a programme page: its latest answers (question and the answer's first
+        words, linking to the full answer) and changes, or "" when there are none. Older
+        items are dropped until the section fits its gzip budget."""
+        answers = answers_for(doc, self.lang, component)[:COMPONENT_ANSWERS]
+        changes = [c for c in changes_for(doc, component)
+                   if change_text(c, self.lang, self.fallbacks)][:COMPONENT_CHANGES]
+        while True:
+            section = self._component(answers, changes, on_answered_page)
+            if gz_size(section) <= COMPONENT_BUDGET or len(answers) + len(changes) <= 1:
+                return section
+            if len(changes) > 1 or (changes and len(answers) <= 1):
+                changes = changes[:-1]
+            else:
+                answers = answers[:-1]
+
+    def _component(self, answers, changes, on_answered_page) -> str:
+        out = []
+        if answers:
+            items = []
+            for a in answers:
+                link = ""
+                if a["id"] in on_answered_page:
+                    link = (f' <a href="{esc(self.links["answered"])}#{esc(a["id"])}">'
+                            f'{esc(self.t("loop.read_answer"))}</a>')
+                items.append(f"<li><strong>{esc(excerpt(a['question']))}</strong><br>"
+                             f"{esc(excerpt(a['answer']))}{link}</li>")
+            out.append(f'<h2 id="loop-answers">{esc(self.t("loop.component_answers"))}</h2>'
+                       f'<ul class="loop-list">{"".join(items)}</ul>'
+                       f'<p><a href="{esc(self.links["answered"])}">{esc(self.t("loop.all_answers"))}</a></p>')
+        if changes:
+            items = []
+            for c in changes:
+                code, text = change_text(c, self.lang, self.fallbacks)
+                own = _own_language(code, self.lang, self.direction)
+                items.append(f"<li><strong>{esc(self.t('loop.you_said'))}:</strong> "
+                             f"{own(excerpt(text['said']))}<br><strong>{esc(self.t('loop.we_did'))}:</strong> "
+                             f"{own(excerpt(text['done']))}</li>")
+            out.append(f'<h2 id="loop-changes">{esc(self.t("loop.component_changes"))}</h2>'
+                       f'<ul class="loop-list">{"".join(items)}</ul>'
+                       f'<p><a href="{esc(self.links["changes"])}">{esc(self.t("loop.all_changes"))}</a></p>')
+        return f'<div class="loop-component">{"".join(out)}</div>' if out else ""
+
+
+# ---------------------------------------------------------------- command line
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.feed", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_check = sub.add_parser("check", help="read a feed (default: the snapshot) and summarise it")
+    p_check.add_argument("location", nargs="?")
+    p_snap = sub.add_parser("snapshot", help="save a feed as data/feed_snapshot.json")
+    p_snap.add_argument("location")
+    args = parser.parse_args(argv)
+    if args.command == "check":
+        try:
+            doc = read(args.location) if args.location else check(json.loads(SNAPSHOT.read_text("utf-8")))
+        except FeedError as error:
+            print(f"Not a usable feed: {error}", file=sys.stderr)
+            return 1
+        langs = sorted({a["language"] for a in doc["answers"]})
+        print(f"{len(doc['answers'])} answers ({', '.join(langs) or 'none'}), "
+              f"{len(doc['changes'])} changes, updated {doc.get('updated_at') or 'never'}")
+        return 0
+    try:
+        doc = read(args.location)
+    except FeedError as error:
+        print(f"Snapshot not changed: {error}", file=sys.stderr)
+        return 1
+    # Keep the programme document's own entries: the service does not hold them.
+    old = json.loads(SNAPSHOT.read_text("utf-8"))
+    ids = {c.get("id") for c in doc["changes"]}
+    doc["changes"] += [c for c in old["changes"] if c.get("origin") == "programme_document" and c.get("id") not in ids]
+    for key in ("note",):
+        if key in old:
+            doc[key] = old[key]
+    SNAPSHOT.write_text(json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"Saved {len(doc['answers'])} answers and {len(doc['changes'])} changes to {SNAPSHOT.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
