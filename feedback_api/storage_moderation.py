@@ -347,7 +347,9 @@ def save_answer(db: Database, submission_id: int, user_id: int, body: str, langu
         before = _one(db.conn.execute("SELECT body, language, public_question, published, listed"
                                       " FROM answers WHERE submission_id = ?", [submission_id]))
         published = 1 if publish else 0  # saving a draft over a published answer unpublishes it
-        listed_value = 1 if (publish and listed) else 0
+        # `listed` is kept on a draft too (the feed shows only published AND listed answers),
+        # so the choice survives "save draft" and the page shows it ticked.
+        listed_value = 1 if listed else 0
         db.conn.execute(
             "INSERT INTO answers (submission_id, body, language, public_question, published, listed,"
             " author_id, created_at, updated_at, published_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
