@@ -259,3 +259,12 @@ def test_admin_views_of_personal_data_are_audited(admin, submit, mod_rows):
     rows = mod_rows("SELECT s.reference FROM audit_log l JOIN submissions s ON s.id = l.submission_id"
                     " WHERE l.action = 'view_personal'")
     assert rows == [{"reference": with_contact}]
+
+
+def test_signing_in_sweeps_expired_sessions(mod_app, admin, mod_rows):
+    conn = sqlite3.connect(mod_app.config["DATABASE"])
+    conn.execute("UPDATE sessions SET last_seen_at = '2020-01-01T00:00:00Z'")
+    conn.commit()
+    conn.close()
+    Staff(mod_app, "mo").sign_in()
+    assert [r["username"] for r in mod_rows("SELECT u.username FROM sessions s JOIN users u ON u.id = s.user_id")] == ["mo"]

@@ -81,6 +81,7 @@ def test_bulk_actions_change_and_audit_each(mod_app, moderator, submit, mod_rows
     assert len(entries) == 3 and entries[0]["before"] == '{"status": "new"}'
     html = moderator.get("/moderation/?status=spam").get_data(as_text=True)
     assert set(refs_in(html)) == set(refs)
+    assert 'name="next" value="/moderation/?status=spam"' in html, "the form returns to this view, without old counts"
 
     moderator.post("/moderation/bulk", {"action": "code", "topic_code": "COM-PAY", "ids": ids[:2]})
     assert [r["topic_code"] for r in mod_rows("SELECT topic_code FROM submissions ORDER BY id")] == \

@@ -31,7 +31,8 @@ def queue():
     pages = max(1, math.ceil(total / page_size()))
     return render("queue.html", rows=rows, total=total, page=page, pages=pages, filters=filters,
                   counts=sm.status_counts(db, filters, viewer()), districts=district_choices(db),
-                  query_args=query_args, next_url=request.full_path.rstrip("?"),
+                  query_args=query_args,
+                  next_url=url_for("moderation.queue", page=page if page > 1 else None, **query_args(filters)),
                   bulk_done=request.args.get("done"))
 
 

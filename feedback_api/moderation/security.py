@@ -114,7 +114,13 @@ def start_session(user: dict) -> None:
     """A fresh session (a new id and a new CSRF secret: no fixation) for `user`."""
     session.clear()
     token = secrets.token_urlsafe(32)
-    sm.create_session(storage.get_db(), _token_hash(token), user["id"])
+    db = storage.get_db()
+    # Sessions nobody signed out of expire by time; sweep them now and then (here: cheap, rare).
+    moment = datetime.now(timezone.utc)
+    cfg = current_app.config
+    sm.purge_sessions(db, _stamp(moment - timedelta(minutes=int(cfg["MODERATION_IDLE_MINUTES"]))),
+                      _stamp(moment - timedelta(hours=int(cfg["MODERATION_SESSION_HOURS"]))))
+    sm.create_session(db, _token_hash(token), user["id"])
     session["sid"] = token
     session.permanent = True
 
