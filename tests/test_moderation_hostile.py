@@ -213,3 +213,19 @@ def test_forms_that_echo_input_are_inert(admin, mod_app):
     sign_in = Staff(mod_app, BREAKOUT).sign_in(password="wrong")
     assert sign_in.status_code == 401
     assert_inert(sign_in.get_data(as_text=True), "sign-in error")
+
+
+def test_a_bidi_override_never_reaches_a_textarea_or_option(mod_app, submit, admin, moderator):
+    """Form fields cannot hold markers: there the controls are removed (found by looking at a
+    screenshot: the public-question box showed "exe.txt" for "txt.exe")."""
+    reference = submit("placeholder")
+    conn = sqlite3.connect(mod_app.config["DATABASE"])
+    conn.execute("UPDATE submissions SET message = ?, district = ? WHERE reference = ?",
+                 [f"Invoice {RLO}", f"Lahore{RLO}", reference])
+    conn.commit()
+    conn.close()
+    for staff in (admin, moderator):
+        for url in (f"/moderation/submissions/{reference}", "/moderation/", "/moderation/dashboard"):
+            assert_inert(staff.get(url).get_data(as_text=True), f"{staff.username} {url}")
+    page = admin.get(f"/moderation/submissions/{reference}").get_data(as_text=True)
+    assert ">Invoice abcgpj.exe</textarea>" in page

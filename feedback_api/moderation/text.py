@@ -102,6 +102,11 @@ def show_text(text: str | None) -> Markup:
     return Markup("").join(parts)
 
 
+def without_bidi(text: str | None) -> str | None:
+    """For places that cannot show markers (a textarea, an option): the controls removed."""
+    return None if text is None else _BIDI_RE.sub("", str(text))
+
+
 def bidi_controls(text: str | None) -> list[str]:
     return sorted({BIDI_CONTROLS[c] for c in _BIDI_RE.findall(text or "")})
 

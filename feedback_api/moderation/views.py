@@ -138,7 +138,8 @@ def changes(entry: dict) -> list[tuple[str, str | None, str]]:
 
 def init_jinja(app: Flask) -> None:
     app.jinja_env.filters.update(show=text.show_text, private=private, waited=waited,
-                                 short_time=short_time, masked=text.mask_numbers, changes=changes)
+                                 short_time=short_time, masked=text.mask_numbers, changes=changes,
+                                 without_bidi=text.without_bidi)
     app.jinja_env.globals.update(lang_dir=lang_dir)
 
 
