@@ -22,6 +22,7 @@ from sqlite_utils import Database
 from .storage import immediate, migrations, now
 
 QUEUE_ORDER = "s.received_at DESC, s.id DESC"
+OLDEST_FIRST = "s.received_at, s.id"
 OPEN_STATUSES = ("new", "in_review")
 
 
@@ -215,12 +216,14 @@ QUEUE_COLUMNS = ("s.id, s.reference, s.kind, s.component, s.language, s.message,
 
 
 def queue(db: Database, filters: dict, viewer: dict, limit: int, offset: int) -> tuple[list[dict], int]:
-    """One page of the queue, newest first, and the number of rows matching."""
+    """One page of the queue, newest first (or oldest first: filters["order"] == "oldest"),
+    and the number of rows matching."""
     where, params = _where(filters, viewer)
+    order = OLDEST_FIRST if filters.get("order") == "oldest" else QUEUE_ORDER
     total = db.conn.execute(f"SELECT count(*) FROM submissions s WHERE {where}", params).fetchone()[0]
     rows = _dicts(db.conn.execute(
         f"SELECT {QUEUE_COLUMNS}, (SELECT published FROM answers a WHERE a.submission_id = s.id) AS published"
-        f" FROM submissions s WHERE {where} ORDER BY {QUEUE_ORDER} LIMIT ? OFFSET ?",
+        f" FROM submissions s WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
         [*params, limit, offset]))
     return rows, total
 
@@ -419,7 +422,7 @@ def audit_actions(db: Database) -> list[str]:
 # ---------------------------------------------------------------- export
 
 def export_rows(db: Database, filters: dict, viewer: dict, personal: bool):
-    """Every row of the current filter (no paging), newest first, as dicts; contact columns
+    """Every row of the current filter (no paging), in the queue's order, as dicts; contact columns
     only when `personal` (an admin asked for them). A generator: large exports stream."""
     where, params = _where(filters, viewer)
     personal_cols = ", c.name, c.contact, c.consent_to_contact" if personal else ""
@@ -431,7 +434,8 @@ def export_rows(db: Database, filters: dict, viewer: dict, personal: bool):
         f" s.first_answered_at{personal_cols}"
         " FROM submissions s LEFT JOIN answers a ON a.submission_id = s.id"
         + (" LEFT JOIN contacts c ON c.submission_id = s.id" if personal else "")
-        + f" WHERE {where} ORDER BY {QUEUE_ORDER}", params)
+        + f" WHERE {where} ORDER BY {OLDEST_FIRST if filters.get('order') == 'oldest' else QUEUE_ORDER}",
+        params)
     names = [d[0] for d in cursor.description]
     for row in cursor:
         yield dict(zip(names, row))

@@ -24,7 +24,9 @@ def moderation_routes(app):
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/moderation"):
             continue
-        args = {name: SAMPLE_ARGS[name] for name in rule.arguments}
+        # Routes other parts add (e.g. /changes/<int:change_id>) get a sample of their type.
+        args = {name: SAMPLE_ARGS.get(name, 1 if type(rule._converters[name]).__name__ == "IntegerConverter" else "x")
+                for name in rule.arguments}
         with app.test_request_context():
             from flask import url_for
             url = url_for(rule.endpoint, **args)

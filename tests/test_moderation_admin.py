@@ -71,7 +71,8 @@ def test_export_follows_the_current_filter_and_is_audited(admin, submit, mod_row
     assert [r["reference"] for r in table] == [urdu] and "contact" in table[0]
     exports = mod_rows("SELECT after FROM audit_log WHERE action = 'export' ORDER BY id")
     assert json.loads(exports[-1]["after"]) == {"format": "csv", "personal": True,
-                                                "filters": {"language": "ur", "status": "open"}}
+                                                "filters": {"language": "ur", "status": "open",
+                                                                        "order": "newest"}}
     assert admin.get("/moderation/export.xlsx").status_code == 404
 
 

@@ -94,3 +94,15 @@ def test_bulk_actions_change_and_audit_each(mod_app, moderator, submit, mod_rows
     # the redirect never leaves /moderation/
     response = moderator.post("/moderation/bulk", {"action": "close", "ids": ids[:1], "next": "//evil.example/"})
     assert response.headers["Location"].startswith("/moderation/")
+
+
+def test_oldest_first_and_the_sensitive_queue_starts_with_the_longest_waiting(mod_app, admin, moderator, submit):
+    first = submit("First about Amdan")
+    second = submit("Second about Amdan")
+    assert refs_in(moderator.get("/moderation/?order=oldest").get_data(as_text=True)) == [first, second]
+    html = moderator.get("/moderation/?order=oldest&q=amdan").get_data(as_text=True)
+    assert refs_in(html) == [first, second] and 'name="order" value="oldest"' in html
+    old_case = submit("An agent demanded money for the form")
+    new_case = submit("The agent took a bribe from us")
+    assert refs_in(admin.get("/moderation/?sensitive=1").get_data(as_text=True)) == [old_case, new_case]
+    assert refs_in(admin.get("/moderation/?sensitive=1&order=newest").get_data(as_text=True)) == [new_case, old_case]

@@ -23,7 +23,7 @@ CHANNEL_LABELS = {"web": "Website", "town_hall": "Town hall", "feedback_session"
                   "helpline": "Helpline call", "sms": "SMS", "field_visit": "Field visit"}
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 FILTER_KEYS = ("status", "kind", "component", "language", "district", "channel", "topic_code",
-               "date_from", "date_to", "q", "sensitive")
+               "date_from", "date_to", "q", "sensitive", "order")
 
 bp.before_request(security.require_user)
 bp.after_request(security.security_headers)
@@ -57,7 +57,11 @@ def parse_filters(args) -> dict:
         "district": (args.get("district") or "").strip()[:100] or None,
         "q": search_words(args.get("q")),
         "sensitive": "1" if args.get("sensitive") == "1" and security.is_admin() else None,
+        "order": choice("order", ("oldest", "newest")),
     }
+    if filters["order"] is None:
+        # The sensitive queue is triage: whoever has waited longest comes first.
+        filters["order"] = "oldest" if filters["sensitive"] else "newest"
     return filters
 
 
@@ -77,7 +81,9 @@ def search_words(raw) -> str | None:
 def query_args(filters: dict, **changes) -> dict:
     """Filters as URL query arguments (defaults and empties left out)."""
     merged = {**filters, **changes}
-    return {k: v for k, v in merged.items() if v and not (k == "status" and v == "open")}
+    default_order = "oldest" if merged.get("sensitive") else "newest"
+    return {k: v for k, v in merged.items()
+            if v and not (k == "status" and v == "open") and not (k == "order" and v == default_order)}
 
 
 def viewer() -> dict:
