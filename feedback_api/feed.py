@@ -4,7 +4,8 @@ a first answer; overall, per component, per month). The static site reads it at 
 (hooks/feed.py); anyone may read it.
 
 What it never contains: names, contacts, references, original messages, notes, anything from a
-sensitive or spam submission. Free text is masked once more on the way out (CNIC-like and
+sensitive or spam submission; a submitter's own name and contact are also cut out of the
+published question and answer, in case a moderator published them unedited. Free text is masked once more on the way out (CNIC-like and
 phone-like numbers with moderation's own `mask_numbers`, and e-mail addresses), whatever was
 stored, so a mistake elsewhere cannot publish a number.
 
@@ -53,6 +54,22 @@ def public_text(value: str | None) -> str | None:
     return EMAIL.sub("[…@…]", mask_numbers(value))
 
 
+def without_personal(text: str | None, name: str | None, contact: str | None) -> str | None:
+    """`text` with the submitter's own name (whole, and each word of 3+ letters) and contact
+    taken out: a moderator who publishes a question unedited must not publish who asked it."""
+    if text is None:
+        return None
+    words = []
+    for value in (name, contact):
+        value = " ".join((value or "").split())
+        if len(value) >= 3:
+            words.append(value)
+    words += [w for w in " ".join((name or "").split()).split(" ") if len(w) >= 3]
+    for word in sorted(set(words), key=len, reverse=True):
+        text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", "[…]", text, flags=re.IGNORECASE)
+    return text
+
+
 def _day(stamp: str | None) -> str | None:
     return stamp[:10] if stamp else None
 
@@ -65,8 +82,8 @@ def document(db) -> tuple[dict, str | None]:
         "id": f"answer-{row['id']}",
         "language": row["language"],
         "component": row["component"] if row["component"] in components else "general",
-        "question": public_text(row["question"]),
-        "answer": public_text(row["answer"]),
+        "question": public_text(without_personal(row["question"], row["name"], row["contact"])),
+        "answer": public_text(without_personal(row["answer"], row["name"], row["contact"])),
         "published_on": _day(row["published_at"]),
     } for row in storage_feed.feed_answers(db, per_language)]
     changes = [{
@@ -124,7 +141,6 @@ def feed():
 def openapi_paths() -> dict:
     cache_headers = {
         "ETag": {"schema": {"type": "string"}, "description": "Send back in If-None-Match."},
-        "Last-Modified": {"schema": {"type": "string"}, "description": "Send back in If-Modified-Since."},
         "Cache-Control": {"schema": {"type": "string"}},
     }
     return {"/api/v1/feed.json": {"get": {
@@ -138,7 +154,8 @@ def openapi_paths() -> dict:
             {"name": "If-Modified-Since", "in": "header", "required": False, "schema": {"type": "string"}},
         ],
         "responses": {
-            "200": {"description": "The feed.", "headers": cache_headers,
+            "200": {"description": "The feed. Also Last-Modified (once anything was published): "
+                                   "send it back in If-Modified-Since.", "headers": cache_headers,
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Feed"}}}},
             "304": {"description": "Not modified since the ETag or date sent.",
                     "headers": {"ETag": cache_headers["ETag"]}},

@@ -79,13 +79,16 @@ PUBLIC_ANSWER = ("a.published = 1 AND a.listed = 1 AND s.sensitive = 0 AND s.sta
 
 
 def feed_answers(db: Database, per_language: int) -> list[dict]:
-    """Public answers, newest first, at most `per_language` per language."""
+    """Public answers, newest first, at most `per_language` per language. `name` and `contact`
+    (the submitter's, if given) come along only so that the caller can strip them from the
+    text: they never leave feed.py."""
     return _dicts(db.conn.execute(
-        "SELECT id, language, component, question, answer, published_at FROM ("
+        "SELECT id, language, component, question, answer, published_at, name, contact FROM ("
         " SELECT a.id, a.language, s.component, a.public_question AS question, a.body AS answer,"
-        " a.published_at, row_number() OVER (PARTITION BY a.language"
+        " a.published_at, c.name, c.contact, row_number() OVER (PARTITION BY a.language"
         "  ORDER BY a.published_at DESC, a.id DESC) AS n"
         " FROM answers a JOIN submissions s ON s.id = a.submission_id"
+        " LEFT JOIN contacts c ON c.submission_id = s.id"
         f" WHERE {PUBLIC_ANSWER}) WHERE n <= ? ORDER BY published_at DESC, id DESC", [per_language]))
 
 

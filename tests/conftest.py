@@ -5,5 +5,6 @@ pytest_plugins = [
     "tests.fixtures_service",
     "tests.fixtures_moderation",
     "tests.fixtures_editors",
+    "tests.fixtures_loop",
     "tests.fixtures_deploy",
 ]

@@ -18,6 +18,7 @@ bp = Blueprint("moderation", __name__, url_prefix="/moderation", static_folder="
 # Importing the view modules registers their routes on `bp`.
 from . import admin, auth, dashboard, export, intake, queue, submission  # noqa: E402,F401
 from . import cli, security, views  # noqa: E402
+from . import changes, digest  # noqa: E402,F401  (you said, we did; district digest)
 
 
 def init_app(app: Flask) -> None:
