@@ -240,3 +240,28 @@ def test_render_refuses_what_the_csp_would_break(built_site, tmp_path):
     done = subprocess.run([sys.executable, str(ROOT / "deploy" / "render_nginx.py"), "--site", str(tmp_path)],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "index.html is missing" in done.stderr
+
+
+def test_deploy_readme_names_only_real_files_and_settings():
+    """deploy/README.md and the env files follow the files: every deploy/ path it names exists,
+    every FEEDBACK_* setting it or the env files name is one the service reads."""
+    from feedback_api import config, maintenance
+    from feedback_api.moderation import security
+
+    readme = (ROOT / "deploy" / "README.md").read_text()
+    for path in set(re.findall(r"\bdeploy/[\w./*-]+", readme)):
+        path = path.rstrip(".")
+        assert list(ROOT.glob(path)), path
+    for name in set(re.findall(r"`(systemd/[\w.{},-]+|nginx/[\w.]+|[\w-]+\.(?:py|env|example))`", readme)):
+        assert list((ROOT / "deploy").glob(name.replace("{service,timer}", "*"))), name
+    known = {*config.DEFAULTS, *maintenance.DEFAULTS, *getattr(security, "DEFAULTS", {}), "INSTANCE_PATH"}
+    known |= set(re.findall(r'environ\.get\("FEEDBACK_(\w+)"', (ROOT / "deploy" / "gunicorn.conf.py").read_text()))
+    texts = [readme, (ROOT / "deploy" / "feedback.env.example").read_text(),
+             (ROOT / "deploy" / "production.env").read_text(),
+             *(p.read_text() for p in UNITS.iterdir())]
+    named = {n for text in texts for n in re.findall(r"\bFEEDBACK_([A-Z_]+[A-Z])\b", text)}
+    assert named - known == set(), f"settings the service does not read: {sorted(named - known)}"
+    # Every file the README's install copies is in the repository.
+    assert {p.name for p in UNITS.iterdir()} >= {"ehsaas-feedback.service", "ehsaas-backup.service",
+                                                 "ehsaas-backup.timer", "ehsaas-retention.service",
+                                                 "ehsaas-retention.timer"}
