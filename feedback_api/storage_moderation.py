@@ -286,15 +286,16 @@ SUBMISSION_FIELDS = {"status", "kind", "topic_code", "sensitive", "duplicate_of"
 
 
 def change(db: Database, submission_id: int, user_id: int, action: str, changes: dict,
-           allow_sensitive: bool) -> bool:
-    """Apply `changes` to one submission and audit them, in one transaction. Refuses (False)
-    a sensitive submission unless `allow_sensitive`. Flagging as sensitive unpublishes."""
+           allow_sensitive: bool, detail: str | None = None) -> bool:
+    """Apply `changes` to one submission and audit them (with `detail`, e.g. why), in one
+    transaction. Refuses (False) a sensitive submission unless `allow_sensitive`. Flagging as
+    sensitive unpublishes."""
     assert set(changes) <= SUBMISSION_FIELDS, changes
     with immediate(db):
-        return _change(db, submission_id, user_id, action, changes, allow_sensitive)
+        return _change(db, submission_id, user_id, action, changes, allow_sensitive, detail)
 
 
-def _change(db, submission_id, user_id, action, changes, allow_sensitive) -> bool:
+def _change(db, submission_id, user_id, action, changes, allow_sensitive, detail=None) -> bool:
     cols = ", ".join(sorted(SUBMISSION_FIELDS))
     row = _one(db.conn.execute(f"SELECT id, {cols} FROM submissions WHERE id = ?", [submission_id]))
     if row is None or (row["sensitive"] and not allow_sensitive):
@@ -311,7 +312,7 @@ def _change(db, submission_id, user_id, action, changes, allow_sensitive) -> boo
     sets = ", ".join(f"{k} = ?" for k in diff)
     db.conn.execute(f"UPDATE submissions SET {sets}, updated_at = ? WHERE id = ?",
                     [*diff.values(), now(), submission_id])
-    _audit(db, user_id, action, submission_id, {k: row[k] for k in diff}, diff)
+    _audit(db, user_id, action, submission_id, {k: row[k] for k in diff}, diff, detail)
     return True
 
 

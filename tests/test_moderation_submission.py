@@ -123,8 +123,12 @@ def test_sensitive_cases_are_never_published(moderator, admin, submit, mod_app, 
     admin.post(f"/moderation/submissions/{ref}/answer", {"body": "Answer", "language": "en", "action": "publish"})
     assert mod_app.test_client().get(f"/api/v1/submissions/{ref}").get_json()["answer"] is not None
     # a moderator flags it: it leaves their queue, and its published answer is withdrawn
-    response = moderator.post(f"/moderation/submissions/{ref}/sensitive", {"sensitive": "1"})
+    assert moderator.post(f"/moderation/submissions/{ref}/sensitive", {"sensitive": "1"}).status_code == 400, \
+        "a flag needs a reason"
+    response = moderator.post(f"/moderation/submissions/{ref}/sensitive", {"sensitive": "1", "reason": "deduction"})
     assert response.status_code == 303 and "done_sensitive" in response.headers["Location"]
+    assert mod_rows("SELECT detail, after FROM audit_log WHERE action = 'sensitive'") == [
+        {"detail": "deduction", "after": '{"sensitive": 1, "status": "in_review"}'}]
     assert moderator.get(f"/moderation/submissions/{ref}").status_code == 404
     assert mod_app.test_client().get(f"/api/v1/submissions/{ref}").get_json()["answer"] is None
     # even an admin cannot publish it
@@ -132,6 +136,7 @@ def test_sensitive_cases_are_never_published(moderator, admin, submit, mod_app, 
     assert "done=answer_refused" in response.headers["Location"]
     assert mod_rows("SELECT published FROM answers") == [{"published": 0}]
     assert "Sensitive cases are never published" in page(admin, ref)
+    assert "<strong>mo</strong> sensitive (<bdi dir=\"auto\">deduction</bdi>)" in page(admin, ref)
     # the sensitive queue shows how long each has waited
     queue = admin.get("/moderation/?sensitive=1").get_data(as_text=True)
     assert ref in queue and "waiting 0 h" in queue

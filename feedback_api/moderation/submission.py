@@ -13,6 +13,10 @@ from . import bp, coding, security, text
 from .views import STATUSES, render, viewer
 
 ANSWER_MAX_CHARS = 5000
+# Why a moderator flags a case (the categories of data/sensitive_keywords.yml, plus "other").
+SENSITIVE_REASONS = {"fraud": "Fraud or a bribe", "deduction": "Money deducted from a payment",
+                     "sexual_exploitation_abuse": "Sexual exploitation or abuse",
+                     "other": "Another safeguarding concern"}
 NOTE_MAX_CHARS = 3000
 
 
@@ -64,7 +68,7 @@ def submission(reference):
                   templates=coding.answer_templates(answer_lang), answer_lang=answer_lang,
                   draft=draft, bidi=text.bidi_controls(row["message"]),
                   statuses=STATUSES, sensitive_categories=_categories(row["message"]),
-                  message=MESSAGES.get(request.args.get("done")))
+                  message=MESSAGES.get(request.args.get("done")), reasons=SENSITIVE_REASONS)
 
 
 def _categories(message: str) -> list[str]:
@@ -102,8 +106,11 @@ def set_sensitive(reference):
     value = request.form.get("sensitive")
     if value not in ("0", "1") or (value == "0" and not security.is_admin()):
         abort(403 if value == "0" else 400)
+    reason = request.form.get("reason") if value == "1" else None
+    if value == "1" and reason not in SENSITIVE_REASONS:
+        abort(400)
     sm.change(storage.get_db(), row["id"], viewer()["id"], "sensitive", {"sensitive": int(value)},
-              allow_sensitive=security.is_admin())
+              allow_sensitive=security.is_admin(), detail=reason)
     if value == "1" and not security.is_admin():
         return redirect(url_for("moderation.queue", done_sensitive=row["reference"]), 303)
     return back(row, "sensitive_on" if value == "1" else "sensitive_off")
