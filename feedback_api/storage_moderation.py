@@ -269,6 +269,20 @@ def submission(db: Database, reference: str) -> dict | None:
     return row
 
 
+def neighbours(db: Database, row: dict) -> dict:
+    """The open submissions just newer and just older than `row`, in the same queue (sensitive
+    or not): "next" links, so that working through the queue needs no trip back to it."""
+    same = "status IN ('new', 'in_review') AND sensitive = ? AND id != ?"
+    params = [row["sensitive"], row["id"], row["received_at"], row["received_at"], row["id"]]
+    older = db.conn.execute(
+        f"SELECT reference FROM submissions WHERE {same} AND (received_at < ? OR (received_at = ? AND id < ?))"
+        " ORDER BY received_at DESC, id DESC LIMIT 1", params).fetchone()
+    newer = db.conn.execute(
+        f"SELECT reference FROM submissions WHERE {same} AND (received_at > ? OR (received_at = ? AND id > ?))"
+        " ORDER BY received_at, id LIMIT 1", params).fetchone()
+    return {"older": older[0] if older else None, "newer": newer[0] if newer else None}
+
+
 def contact(db: Database, submission_id: int) -> dict | None:
     """Personal data: only admin views call this."""
     return _one(db.conn.execute("SELECT name, contact, consent_to_contact FROM contacts"

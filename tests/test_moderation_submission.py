@@ -177,3 +177,14 @@ def test_intake_refuses_what_the_public_form_refuses_and_keeps_the_text(moderato
                                                      "district": "X", "kind": "question", "message": "ok"})
     assert response.status_code == 400 and 'href="#channel"' in response.get_data(as_text=True)
     assert mod_rows("SELECT count(*) AS n FROM submissions") == [{"n": 0}]
+
+
+def test_next_and_previous_open_submissions(moderator, submit):
+    a, b, c = submit("Oldest question"), submit("Middle question"), submit("Newest question")
+    moderator.post(f"/moderation/submissions/{b}/status", {"status": "closed"})
+    d = submit("The agent took a bribe")  # sensitive: never a neighbour of an ordinary one
+    html = page(moderator, c)
+    assert f'href="/moderation/submissions/{a}" rel="next">Older open' in html, "closed ones are skipped"
+    assert 'rel="prev"' not in html and d not in html
+    html = page(moderator, a)
+    assert f'href="/moderation/submissions/{c}" rel="prev">' in html and 'rel="next"' not in html

@@ -68,7 +68,8 @@ def submission(reference):
                   templates=coding.answer_templates(answer_lang), answer_lang=answer_lang,
                   draft=draft, bidi=text.bidi_controls(row["message"]),
                   statuses=STATUSES, sensitive_categories=_categories(row["message"]),
-                  message=MESSAGES.get(request.args.get("done")), reasons=SENSITIVE_REASONS)
+                  message=MESSAGES.get(request.args.get("done")), reasons=SENSITIVE_REASONS,
+                  around=sm.neighbours(db, row))
 
 
 def _categories(message: str) -> list[str]:
