@@ -49,10 +49,11 @@ DEFAULTS = {
     "RATELIMIT_HEADERS_ENABLED": False,
     "RATELIMIT_STRATEGY": "moving-window",
     # Per client (a keyed hash of the address). Generous: many people share one address
-    # behind mobile carriers' NAT and at town-hall meetings.
-    "LIMIT_SUBMISSIONS": "10 per minute;200 per day",
-    "LIMIT_RATINGS": "30 per minute;500 per day",
-    "LIMIT_LOOKUPS": "30 per minute;1000 per day",
+    # behind mobile carriers' NAT and at town-hall meetings. Hourly rather than daily caps:
+    # each client's counters then live an hour, not a day (memory, and the sweep's work).
+    "LIMIT_SUBMISSIONS": "10 per minute;100 per hour",
+    "LIMIT_RATINGS": "30 per minute;300 per hour",
+    "LIMIT_LOOKUPS": "30 per minute;300 per hour",
 }
 
 

