@@ -228,6 +228,13 @@ def queue(db: Database, filters: dict, viewer: dict, limit: int, offset: int) ->
     return rows, total
 
 
+def matching_ids(db: Database, filters: dict, viewer: dict, limit: int) -> list[int]:
+    """Ids of every row under the queue's filters (for "apply to all matching")."""
+    where, params = _where(filters, viewer)
+    return [r[0] for r in db.conn.execute(
+        f"SELECT s.id FROM submissions s WHERE {where} ORDER BY {QUEUE_ORDER} LIMIT ?", [*params, limit])]
+
+
 def status_counts(db: Database, filters: dict, viewer: dict) -> dict:
     """Rows per status under the current filters (the status filter itself left out)."""
     where, params = _where({**filters, "status": None}, viewer)

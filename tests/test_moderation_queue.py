@@ -106,3 +106,18 @@ def test_oldest_first_and_the_sensitive_queue_starts_with_the_longest_waiting(mo
     new_case = submit("The agent took a bribe from us")
     assert refs_in(admin.get("/moderation/?sensitive=1").get_data(as_text=True)) == [old_case, new_case]
     assert refs_in(admin.get("/moderation/?sensitive=1&order=newest").get_data(as_text=True)) == [new_case, old_case]
+
+
+def test_bulk_action_on_everything_matching_the_view(mod_app, moderator, admin, submit, mod_rows):
+    mod_app.config["MODERATION_PAGE_SIZE"] = 2
+    spam = [submit(f"Cheap watches offer number {i}") for i in range(5)]
+    keep = submit("When is the Langar open?")
+    secret = submit("The agent took a bribe, cheap watches")  # sensitive: out of a moderator's reach
+    html = moderator.get("/moderation/?q=watches").get_data(as_text=True)
+    assert "Apply to all 5 matching this view" in html
+    response = moderator.post("/moderation/bulk", {"action": "spam", "scope": "all",
+                                                   "next": "/moderation/?q=watches"})
+    assert response.headers["Location"] == "/moderation/?q=watches&done=5"
+    statuses = {r["reference"]: r["status"] for r in mod_rows("SELECT reference, status FROM submissions")}
+    assert all(statuses[r] == "spam" for r in spam)
+    assert statuses[keep] == "new" and statuses[secret] == "new"

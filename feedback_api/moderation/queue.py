@@ -4,13 +4,16 @@ Admins reach the sensitive queue with ?sensitive=1; nobody else ever sees those 
 from __future__ import annotations
 
 import math
+from urllib.parse import parse_qsl, urlsplit
 
 from flask import abort, redirect, request, url_for
+from werkzeug.datastructures import MultiDict
 
 from .. import storage, storage_moderation as sm
 from . import bp, coding, security, text
 from .views import page_number, page_size, parse_filters, query_args, render, viewer
 
+MAX_BULK = 2000  # one transaction; a bigger wave takes a second click
 BULK_ACTIONS = {"spam": {"status": "spam"}, "close": {"status": "closed"},
                 "in_review": {"status": "in_review"}}
 
@@ -39,8 +42,14 @@ def queue():
 @bp.post("/bulk")
 def bulk():
     action = request.form.get("action")
-    ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()][:500]
     target = security.safe_next(request.form.get("next"), url_for("moderation.queue"))
+    if request.form.get("scope") == "all":
+        # Every row of the view the form came from (its URL holds the filters): a spam wave
+        # is cleared without ticking each box, which needs no JavaScript.
+        filters = parse_filters(MultiDict(parse_qsl(urlsplit(target).query)))
+        ids = sm.matching_ids(storage.get_db(), filters, viewer(), MAX_BULK)
+    else:
+        ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()][:MAX_BULK]
     if action == "code":
         code = request.form.get("topic_code")
         if code not in coding.topic_codes():
@@ -52,5 +61,7 @@ def bulk():
         abort(400)
     done = sm.bulk_change(storage.get_db(), ids, viewer()["id"], f"bulk_{action}", changes,
                           allow_sensitive=security.is_admin()) if ids else 0
+    target = url_for("moderation.queue", **{k: v for k, v in parse_qsl(urlsplit(target).query) if k != "done"}) \
+        if urlsplit(target).path == url_for("moderation.queue") else target
     separator = "&" if "?" in target else "?"
     return redirect(f"{target}{separator}done={done}", 303)
