@@ -107,3 +107,25 @@ def test_changes_appear_in_the_feed_only_when_published(loop):
     assert change["texts"]["ur"]["said"] == "مرکز بہت دور ہے"
     assert "1122334" not in digits_only(change["texts"]["ur"]["done"])
     assert ref not in json.dumps(changes)
+
+
+def test_site_lists_escape_everything_and_fit_their_budget():
+    """tools/feed.py on its own: hostile text stays text; a huge answer is shortened to fit."""
+    from tools import feed as lists
+    t = lambda key, **v: key + (str(v) if v else "")  # noqa: E731
+    render = lists.Renderer("ur", t, lambda slug: slug, lambda code: "rtl", ["en"],
+                            {"answered": "../answered/", "changes": "../you-said-we-did/", "check": "../check/"})
+    hostile = '<script>alert(1)</script><img src=x onerror=alert(2)> [x](javascript:alert(3)) {{ fact("x") }}'
+    doc = {"answers": [{"id": "answer-1", "language": "ur", "component": "kafalat", "question": hostile,
+                        "answer": hostile, "published_on": "2026-11-01"}],
+           "changes": [{"id": "change-1", "component": "kafalat", "texts": {"en": {"said": hostile, "done": "d"}}}]}
+    out = render.answered_page(doc)[0] + render.changes_page(doc) + render.component_section(doc, "kafalat", {"answer-1"})
+    assert "<script>" not in out and "<img" not in out and "&lt;script&gt;" in out
+    assert 'lang="en" dir="rtl"' in out  # the English fallback text is marked as English
+    import random
+    rng = random.Random(1)
+    huge = " ".join("".join(rng.choice("ابپتٹثجچحخد") for _ in range(5)) for _ in range(2000))
+    doc["answers"][0]["answer"] = huge
+    listing, shown = render.answered_page(doc)
+    assert shown == ["answer-1"] and lists.gz_size(listing) <= lists.ANSWERS_PAGE_BUDGET + 200
+    assert len(listing) < len(huge)

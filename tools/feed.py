@@ -152,7 +152,8 @@ def fit(parts: list[str], budget: int, head: str = "", tail: str = "") -> int:
 def answers_for(doc: dict, lang: str, component: str | None = None) -> list[dict]:
     items = [a for a in doc["answers"] if a.get("language") == lang
              and (component is None or a.get("component") == component)]
-    return sorted(items, key=lambda a: (str(a.get("published_on") or ""), a["id"]), reverse=True)
+    # The feed lists newest first; a stable sort by day keeps that order within a day.
+    return sorted(items, key=lambda a: str(a.get("published_on") or ""), reverse=True)
 
 
 def changes_for(doc: dict, component: str | None = None) -> list[dict]:
@@ -208,8 +209,10 @@ class Renderer:
         if not received:
             return ""
         text = self.t("loop.figures", received=received, answered=answered or 0)
-        if totals.get("median_days_to_answer") is not None:
-            text += " " + self.t("loop.median_days", days=totals["median_days_to_answer"])
+        days = totals.get("median_days_to_answer")
+        if days is not None:
+            text += " " + (self.t("loop.median_within_a_day") if days < 1 else
+                           self.t("loop.median_days", days=f"{days:g}"))
         return f"<p>{esc(text)}</p>"
 
     def answered_page(self, doc: dict) -> tuple[str, list[str]]:
@@ -220,6 +223,9 @@ class Renderer:
             return (f'<div class="loop-answers">{head}<p><strong>{esc(self.t("loop.no_answers"))}</strong></p>'
                     f'<p><a href="{esc(self.links["check"])}">{esc(self.t("loop.check_yours"))}</a></p></div>', [])
         parts = [self._answer(a) for a in items]
+        if gz_size(head + parts[0]) > ANSWERS_PAGE_BUDGET:
+            # One answer longer than the page's budget: shown shortened (the feed has it whole).
+            parts[0] = self._answer({**items[0], "answer": excerpt(items[0]["answer"], 1200)})
         shown = fit(parts, ANSWERS_PAGE_BUDGET, head)
         tail = self.updated_line(doc)
         if shown < len(items):
