@@ -72,7 +72,8 @@ def digest():
                  and not text.has_masked_number(d)]
     context = {"lang": lang, "district": district, "start": start, "end": end, "districts": districts,
                "tr": lambda key, **values: i18n.t(lang, f"loop.digest.{key}", **values),
-               "date": lambda value: format_date(lang, value), "dir": i18n.text_direction(lang)}
+               "date": lambda value: format_date(lang, value), "date_in": format_date,
+               "dir": i18n.text_direction(lang)}
     if district:
         context.update(build(district, lang, start, end))
         context["today"] = format_date(lang, dt.datetime.now(dt.timezone.utc).date().isoformat())
