@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""Submissions per second and latency through nginx + gunicorn (the production stack,
+benchmarks/production_stack.py), 50 concurrent clients, wrk with a Lua POST script, bounded.
+
+    .venv/bin/python benchmarks/throughput.py [--duration 20] [--connections 50] [--setup prod ...]
+
+Each request carries a unique message (else the duplicate check answers without storing). wrk
+writes the reference of every 201 it received to a file per thread; afterwards every one of
+them must be in the database (zero lost), and rows - acknowledged = requests still in flight
+when wrk stopped (stored, their answer not read by wrk).
+
+Rate limits: nginx passes every wrk request as 127.0.0.1 (one client; a real crowd comes from
+many addresses), so the limiter would stop wrk after 10. The setups therefore run with the
+limiter off; benchmarks/soak.py runs with it on, from thousands of loopback addresses.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from benchmarks.production_stack import production_stack  # noqa: E402
+
+SETUPS = {
+    "prod": ("2 workers x 8 threads (deploy/feedback.env.example)",
+             {"FEEDBACK_WORKERS": "2", "FEEDBACK_THREADS": "8"}),
+    "2x4": ("2 workers x 4 threads", {"FEEDBACK_WORKERS": "2", "FEEDBACK_THREADS": "4"}),
+    "1x8": ("1 worker x 8 threads (one-box default)", {"FEEDBACK_WORKERS": "1", "FEEDBACK_THREADS": "8"}),
+    "prod-normal": ("2 workers x 8 threads, SQLITE_SYNCHRONOUS=NORMAL (not durable on power loss)",
+                    {"FEEDBACK_WORKERS": "2", "FEEDBACK_THREADS": "8", "FEEDBACK_SQLITE_SYNCHRONOUS": "NORMAL"}),
+}
+
+LUA = r"""
+local counter = 0
+local id = 0
+local tag = ""
+local out
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+  thread:set("id", #threads)
+end
+
+function init(args)
+  id = wrk.thread:get("id")
+  tag = args[2]
+  out = io.open(args[1] .. "/refs-" .. id .. ".txt", "w")
+  wrk.headers["Content-Type"] = "application/json"
+end
+
+function request()
+  counter = counter + 1
+  local body = string.format(
+    '{"kind":"question","component":"kafalat","language":"ur","message":"wrk %s thread %d message %d: when is the next payment?"}',
+    tag, id, counter)
+  return wrk.format("POST", "/api/v1/submissions", nil, body)
+end
+
+function response(status, headers, body)
+  if status == 201 then
+    out:write(string.match(body, '"reference": *"([^"]+)"') .. "\n")
+  else
+    out:write("STATUS " .. status .. "\n")
+  end
+end
+
+function done(summary, latency, requests)
+  local p = {}
+  for _, q in ipairs({50, 90, 99, 99.9}) do p[tostring(q)] = latency:percentile(q) / 1000 end
+  io.write(string.format('RESULT {"requests": %d, "duration_s": %f, "connect_errors": %d, "read_errors": %d, ' ..
+    '"write_errors": %d, "timeouts": %d, "status_errors": %d, "p50": %f, "p90": %f, "p99": %f, "p999": %f, "max": %f}\n',
+    summary.requests, summary.duration / 1e6, summary.errors.connect, summary.errors.read,
+    summary.errors.write, summary.errors.timeout, summary.errors.status,
+    p["50"], p["90"], p["99"], p["99.9"], latency.max / 1000))
+end
+"""
+
+
+def run_setup(key: str, duration: int, connections: int, threads: int) -> dict:
+    label, env = SETUPS[key]
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        script = tmp / "submit.lua"
+        script.write_text(LUA)
+        with production_stack(env={"FEEDBACK_RATELIMIT_ENABLED": "false", "FEEDBACK_ACCESS_LOG": "", **env}) \
+                as (nginx, gunicorn, _redis):
+            url = nginx.url
+            # Warm-up (connections, caches), then a clean database count.
+            warm = tmp / "warm"
+            warm.mkdir()
+            subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", "3s", "-s", str(script),
+                            url, str(warm), "warm"], capture_output=True, text=True, timeout=60)
+            time.sleep(1)
+            before = _rows(gunicorn.database)
+            load = os.getloadavg()
+            refs = tmp / "refs"
+            refs.mkdir()
+            started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+            done = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s",
+                                   "--timeout", "10s", "-s", str(script), url, str(refs), "run"],
+                                  capture_output=True, text=True, timeout=duration + 60)
+            time.sleep(1)  # in-flight requests finish
+            after = _rows(gunicorn.database)
+            stored = _references(gunicorn.database)
+            integrity = sqlite3.connect(gunicorn.database).execute("PRAGMA integrity_check").fetchone()[0]
+        match = re.search(r"^RESULT (\{.*\})$", done.stdout, re.M)
+        if not match:
+            raise RuntimeError(f"wrk gave no result: {done.stdout}\n{done.stderr}")
+        result = json.loads(match.group(1))
+        acked, other = set(), []
+        for path in refs.glob("refs-*.txt"):
+            lines = path.read_text().splitlines()
+            acked.update(line for line in lines if not line.startswith("STATUS"))
+            other += [line for line in lines if line.startswith("STATUS")]
+    return {"setup": key, "label": label, "started": started, "load_before": load, **result,
+            "rate": len(acked) / result["duration_s"], "acknowledged": len(acked),
+            "non_201": len(other), "rows_added": after - before, "lost": len(acked - stored),
+            "integrity": integrity, "connections": connections, "threads": threads}
+
+
+def _rows(database) -> int:
+    conn = sqlite3.connect(database)
+    try:
+        return conn.execute("SELECT count(*) FROM submissions").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def _references(database) -> set[str]:
+    conn = sqlite3.connect(database)
+    try:
+        return {r for (r,) in conn.execute("SELECT reference FROM submissions")}
+    finally:
+        conn.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--duration", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--setup", nargs="*", default=["prod", "1x8"], choices=list(SETUPS))
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    results = []
+    for key in args.setup:
+        r = run_setup(key, args.duration, args.connections, args.threads)
+        results.append(r)
+        print(json.dumps(r), flush=True)
+    print("\n| Setup | Submissions/s | p50 ms | p90 ms | p99 ms | max ms | Acknowledged (201) | Other answers | "
+          "Socket errors | Rows added | Acknowledged but missing | integrity | Load avg before |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
+    for r in results:
+        errors = r["connect_errors"] + r["read_errors"] + r["write_errors"] + r["timeouts"]
+        print(f"| {r['label']} | {r['rate']:,.0f} | {r['p50']:.1f} | {r['p90']:.1f} | {r['p99']:.1f} | {r['max']:.0f} "
+              f"| {r['acknowledged']:,} | {r['non_201']} | {errors} | {r['rows_added']:,} | {r['lost']} "
+              f"| {r['integrity']} | {r['load_before'][0]:.2f} |")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
