@@ -129,3 +129,23 @@ def test_site_lists_escape_everything_and_fit_their_budget():
     listing, shown = render.answered_page(doc)
     assert shown == ["answer-1"] and lists.gz_size(listing) <= lists.ANSWERS_PAGE_BUDGET + 200
     assert len(listing) < len(huge)
+
+
+def test_snapshot_refresh_keeps_the_programme_documents_entries_and_refuses_a_non_feed(loop, tmp_path):
+    from tools import feed as lists
+    ref = loop.submit("سوال")
+    loop.answer(ref, "جواب", "ur")
+    source = loop.write_feed(tmp_path / "feed.json")
+    out = tmp_path / "snapshot.json"
+    out.write_text(lists.SNAPSHOT.read_text(encoding="utf-8"), encoding="utf-8")
+    assert lists.main(["snapshot", str(source), "--to", str(out)]) == 0
+    saved = json.loads(out.read_text(encoding="utf-8"))
+    assert [a["answer"] for a in saved["answers"]] == ["جواب"]
+    assert [c["origin"] for c in saved["changes"]] == ["programme_document"]
+    assert "programme's own source document" in saved["note"]
+    (tmp_path / "bad.json").write_text('{"feed_version": 99}', encoding="utf-8")
+    assert lists.main(["snapshot", str(tmp_path / "bad.json"), "--to", str(out)]) == 1
+    assert json.loads(out.read_text(encoding="utf-8")) == saved  # untouched
+    # a broken feed at build time falls back to the snapshot, with the reason
+    loaded = lists.load(str(tmp_path / "bad.json"))
+    assert loaded.from_snapshot and "feed_version is 99" in loaded.problem

@@ -316,6 +316,7 @@ def main(argv=None) -> int:
     p_check.add_argument("location", nargs="?")
     p_snap = sub.add_parser("snapshot", help="save a feed as data/feed_snapshot.json")
     p_snap.add_argument("location")
+    p_snap.add_argument("--to", type=Path, default=SNAPSHOT, help="where to write (default: %(default)s)")
     args = parser.parse_args(argv)
     if args.command == "check":
         try:
@@ -333,14 +334,14 @@ def main(argv=None) -> int:
         print(f"Snapshot not changed: {error}", file=sys.stderr)
         return 1
     # Keep the programme document's own entries: the service does not hold them.
-    old = json.loads(SNAPSHOT.read_text("utf-8"))
+    old = json.loads((args.to if args.to.is_file() else SNAPSHOT).read_text("utf-8"))
     ids = {c.get("id") for c in doc["changes"]}
     doc["changes"] += [c for c in old["changes"] if c.get("origin") == "programme_document" and c.get("id") not in ids]
     for key in ("note",):
         if key in old:
             doc[key] = old[key]
-    SNAPSHOT.write_text(json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    print(f"Saved {len(doc['answers'])} answers and {len(doc['changes'])} changes to {SNAPSHOT.relative_to(ROOT)}")
+    args.to.write_text(json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"Saved {len(doc['answers'])} answers and {len(doc['changes'])} changes to {args.to}")
     return 0
 
 
