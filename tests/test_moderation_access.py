@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from pathlib import Path
 
 import pytest
 from flask.sessions import SecureCookieSessionInterface
@@ -270,3 +271,22 @@ def test_signing_in_sweeps_expired_sessions(mod_app, admin, mod_rows):
     conn.close()
     Staff(mod_app, "mo").sign_in()
     assert [r["username"] for r in mod_rows("SELECT u.username FROM sessions s JOIN users u ON u.id = s.user_id")] == ["mo"]
+
+
+@pytest.mark.parametrize("first", ["feedback_api.openapi", "feedback_api.feed", "feedback_api.moderation.text"])
+def test_every_route_is_there_whatever_is_imported_first(first, tmp_path):
+    """A fresh interpreter that imports the public feed (which uses moderation.text) before the
+    app: an import cycle once left the blueprint with 2 routes instead of all of them."""
+    import subprocess
+    import sys
+    code = (f"import {first}\n"
+            "from feedback_api import create_app\n"
+            f"app = create_app({{'DATABASE': {str(tmp_path / 'x.sqlite3')!r}, 'INSTANCE_PATH': {str(tmp_path / 'i')!r},"
+            " 'SECRET_KEY': 'x'})\n"
+            "print(sorted(r.endpoint for r in app.url_map.iter_rules() if r.rule.startswith('/moderation')))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                            cwd=Path(__file__).resolve().parent.parent)
+    assert result.returncode == 0, result.stderr[-2000:]
+    endpoints = eval(result.stdout)  # a printed list of strings
+    assert {"moderation.queue", "moderation.submission", "moderation.sign_in", "moderation.export",
+            "moderation.users", "moderation.audit", "moderation.dashboard"} <= set(endpoints)

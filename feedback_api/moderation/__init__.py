@@ -12,17 +12,27 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
+# Registers migration 0002 on storage.migrations as soon as the package is imported (create_app
+# imports it before it migrates; init_app runs after).
+from .. import storage_moderation  # noqa: F401
+
 bp = Blueprint("moderation", __name__, url_prefix="/moderation", static_folder="static",
                static_url_path="/static")
 
-# Importing the view modules registers their routes on `bp`.
-from . import admin, auth, dashboard, export, intake, queue, submission  # noqa: E402,F401
-from . import cli, security, views  # noqa: E402
-from . import changes, digest  # noqa: E402,F401  (you said, we did; district digest)
+
+def _load_views() -> None:
+    """Import the view modules, which registers their routes on `bp`. Done here, not at the
+    package's import, so that `moderation.text` (used by the public feed) can be imported
+    without the views: digest imports the feed, the feed imports moderation.text, and an
+    eager import here made that a cycle that left `bp` with two routes in a fresh process."""
+    from . import admin, auth, dashboard, export, intake, queue, submission  # noqa: F401
+    from . import changes, digest  # noqa: F401  (you said, we did; district digest)
 
 
 def init_app(app: Flask) -> None:
     from .. import ops, public
+    from . import cli, security, views
+    _load_views()
     security.configure(app)
     security.csrf.init_app(app)
     security.csrf.exempt(public.bp)
