@@ -124,7 +124,8 @@ def csp(site: Path, tls: bool) -> str:
 
 
 def render(site: Path, server_name: str = "_", upstream: str = "127.0.0.1:8000",
-           listen: str | None = None, tls_cert: str | None = None, tls_key: str | None = None) -> str:
+           listen: str | None = None, tls_cert: str | None = None, tls_key: str | None = None,
+           redirect_listen: str = "80") -> str:
     site = site.resolve()
     if not (site / "index.html").is_file():
         raise RenderError(f"{site}/index.html is missing: --site must be a built site (mkdocs build)")
@@ -132,7 +133,8 @@ def render(site: Path, server_name: str = "_", upstream: str = "127.0.0.1:8000",
         raise RenderError("give both --tls-cert and --tls-key, or neither")
     tls = bool(tls_cert)
     for value, what in ((server_name, "--server-name"), (upstream, "--upstream"), (str(site), "--site"),
-                        (listen or "", "--listen"), (tls_cert or "", "--tls-cert"), (tls_key or "", "--tls-key")):
+                        (listen or "", "--listen"), (tls_cert or "", "--tls-cert"), (tls_key or "", "--tls-key"),
+                        (redirect_listen, "--redirect-listen")):
         if re.search(r"[;{}\s\"']", value.strip()) and what != "--server-name":
             raise RenderError(f"{what} {value!r}: no spaces, quotes, ';' or braces")
         if what == "--server-name" and re.search(r"[;{}\"']", value):
@@ -145,8 +147,9 @@ def render(site: Path, server_name: str = "_", upstream: str = "127.0.0.1:8000",
                         "    ssl_protocols TLSv1.2 TLSv1.3;\n"
                         "    ssl_session_cache shared:ehsaas_tls:10m;\n    ssl_session_timeout 1d;")
         redirect = ("\n# Plain HTTP: only the ACME challenge (certificate renewal) and a redirect.\n"
-                    "server {\n    listen 80;\n    listen [::]:80;\n"
-                    f"    server_name {server_name};\n    server_tokens off;\n"
+                    f"server {{\n    listen {redirect_listen};\n"
+                    + (f"    listen [::]:{redirect_listen};\n" if redirect_listen.isdigit() else "")
+                    + f"    server_name {server_name};\n    server_tokens off;\n"
                     "    location ^~ /.well-known/acme-challenge/ { root /var/www/letsencrypt; }\n"
                     "    location / { return 301 https://$host$request_uri; }\n}\n")
         hsts = "max-age=31536000"
@@ -177,10 +180,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--listen", help="port or address:port (default 80, or 443 with TLS)")
     parser.add_argument("--tls-cert", help="certificate chain (PEM); turns on HTTPS, HSTS and the :80 redirect")
     parser.add_argument("--tls-key", help="its private key")
+    parser.add_argument("--redirect-listen", default="80",
+                        help="with TLS: where plain HTTP is answered with a redirect (default 80)")
     parser.add_argument("--output", type=Path, help="write here instead of stdout")
     args = parser.parse_args(argv)
     try:
-        text = render(args.site, args.server_name, args.upstream, args.listen, args.tls_cert, args.tls_key)
+        text = render(args.site, args.server_name, args.upstream, args.listen, args.tls_cert, args.tls_key,
+                      args.redirect_listen)
     except RenderError as exc:
         print(f"render_nginx: {exc}", file=sys.stderr)
         return 2

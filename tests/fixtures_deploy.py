@@ -132,10 +132,11 @@ class Nginx:
         return subprocess.run([NGINX, "-t", "-p", str(self.prefix), "-c", str(self.prefix / "nginx.conf")],
                               capture_output=True, text=True, timeout=30)
 
-    def start(self) -> "Nginx":
+    def start(self, **options) -> "Nginx":
+        """options: render_nginx.py flags (tls_cert=..., tls_key=..., redirect_listen=...)."""
         self.prefix.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
-        self.write_config()
+        self.write_config(**options)
         checked = self.test_config()
         assert checked.returncode == 0, f"nginx -t failed:\n{checked.stderr}"
         log = self.prefix / "stderr.log"

@@ -19,8 +19,8 @@ import pytest
 
 from feedback_api import create_app
 from feedback_api.limits import client_hash
-from tests.fixtures_deploy import request_from
-from tests.fixtures_service import SECRET
+from tests.fixtures_deploy import Nginx, flask_cli, request_from
+from tests.fixtures_service import SECRET, free_port
 
 YEAR = "public, max-age=31536000, immutable"
 SHORT = "public, max-age=300"
@@ -201,3 +201,71 @@ def test_site_breaks_none_of_its_csp_in_chromium(production_stack, browser):
         context.close()
     assert not [p for p in problems if "Content Security Policy" in p or "Refused" in p], problems
     assert not problems, problems
+
+
+def test_https_moderator_signs_in_through_nginx(production_stack, tmp_path):
+    """With TLS on, the scheme travels the same trust chain as the address: nginx sets
+    X-Forwarded-Proto, the app believes one hop, so it sends HSTS, secure __Host- cookies, and
+    accepts a moderator's sign-in (CSRF's HTTPS referrer check included). Plain HTTP redirects."""
+    import shutil
+    import subprocess
+
+    import requests
+    import urllib3
+
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is not installed")
+    urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)   # our own test certificate
+    stack = production_stack
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                    "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True, timeout=60)
+    plain_port = free_port()
+    tls = Nginx(tmp_path / "nginx-tls", stack.nginx.site, stack.nginx.upstream).start(
+        tls_cert=cert, tls_key=key, redirect_listen=f"127.0.0.1:{plain_port}")
+    try:
+        base = f"https://127.0.0.1:{tls.port}"
+        page = requests.get(base + "/ur/", verify=False, timeout=10)
+        assert page.status_code == 200 and page.headers["Strict-Transport-Security"] == "max-age=31536000"
+        assert "upgrade-insecure-requests" in page.headers["Content-Security-Policy"]
+        api = requests.get(base + "/api/v1/openapi.json", verify=False, timeout=10)
+        assert api.headers.get("Strict-Transport-Security", "").startswith("max-age=")   # the app saw https
+        redirect = requests.get(f"http://127.0.0.1:{plain_port}/ur/", allow_redirects=False, timeout=10)
+        assert redirect.status_code == 301 and redirect.headers["Location"].startswith("https://127.0.0.1")
+
+        env = {"FEEDBACK_INSTANCE_PATH": str(stack.gunicorn.instance), "FEEDBACK_DATABASE": str(stack.database),
+               "FEEDBACK_ENV": "production"}
+        made = flask_cli(["create-user", "zainab", "--role", "moderator", "--password-stdin"], env,
+                         input="a long enough passphrase 42\n")
+        assert made.returncode == 0, made.stderr
+        session = requests.Session()
+        session.trust_env = False   # else REQUESTS_CA_BUNDLE in the environment overrides verify=False
+        session.verify = False
+        form = session.get(base + "/moderation/sign-in", timeout=10)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+        signed_in = session.post(base + "/moderation/sign-in", timeout=10, allow_redirects=False,
+                                 headers={"Referer": base + "/moderation/sign-in"},
+                                 data={"csrf_token": token, "next": "", "username": "zainab",
+                                       "password": "a long enough passphrase 42"})
+        assert signed_in.status_code in (302, 303), signed_in.text[:500]
+        cookie = signed_in.headers["Set-Cookie"]
+        assert cookie.startswith("__Host-") and "Secure" in cookie and "HttpOnly" in cookie
+        queue = session.get(base + "/moderation/", timeout=10)
+        assert queue.status_code == 200 and "sign-out" in queue.text
+    finally:
+        tls.stop()
+
+
+def test_oversized_bodies_get_the_services_answer_then_nginxs_limit(production_stack):
+    """Up to 64 KiB nginx passes the body on, so a reader whose message is too long gets the
+    service's answer (its JSON error / a page in their language); far beyond, nginx refuses."""
+    stack = production_stack
+    body = json.dumps({"message": "x" * 40_000}).encode()
+    status, headers, answer = request_from("127.0.0.5", stack.nginx.port, "POST", "/api/v1/submissions",
+                                           body=body, headers={"Content-Type": "application/json"})
+    assert status == 413 and headers["content-type"].startswith("application/json")
+    assert json.loads(answer)["error"]["code"]
+    status, _, _ = request_from("127.0.0.5", stack.nginx.port, "POST", "/api/v1/submissions",
+                                body=b"m=" + b"x" * 200_000,
+                                headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 413
