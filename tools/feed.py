@@ -290,7 +290,7 @@ class Renderer:
                             f'{esc(self.t("loop.read_answer"))}</a>')
                 items.append(f"<li><strong>{esc(excerpt(a['question']))}</strong><br>"
                              f"{esc(excerpt(a['answer']))}{link}</li>")
-            out.append(f'<h2 id="loop-answers">{esc(self.t("loop.component_answers"))}</h2>'
+            out.append(f'<h2>{esc(self.t("loop.component_answers"))}</h2>'
                        f'<ul class="loop-list">{"".join(items)}</ul>'
                        f'<p><a href="{esc(self.links["answered"])}">{esc(self.t("loop.all_answers"))}</a></p>')
         if changes:
@@ -301,7 +301,7 @@ class Renderer:
                 items.append(f"<li><strong>{esc(self.t('loop.you_said'))}:</strong> "
                              f"{own(excerpt(text['said']))}<br><strong>{esc(self.t('loop.we_did'))}:</strong> "
                              f"{own(excerpt(text['done']))}</li>")
-            out.append(f'<h2 id="loop-changes">{esc(self.t("loop.component_changes"))}</h2>'
+            out.append(f'<h2>{esc(self.t("loop.component_changes"))}</h2>'
                        f'<ul class="loop-list">{"".join(items)}</ul>'
                        f'<p><a href="{esc(self.links["changes"])}">{esc(self.t("loop.all_changes"))}</a></p>')
         return f'<div class="loop-component">{"".join(out)}</div>' if out else ""
