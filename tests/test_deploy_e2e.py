@@ -150,42 +150,60 @@ def test_a_spoofed_address_cannot_escape_the_rate_limit(production_stack):
     assert by_hash[expected["127.0.0.4"]] == [f"{run} a third client"]
 
 
+FORM = "form.fb-form[method=post]"
+
+
+def _stored(stack, reference):
+    conn = sqlite3.connect(stack.database)
+    try:
+        return conn.execute("SELECT s.message, c.name FROM submissions s LEFT JOIN contacts c"
+                            " ON c.submission_id = s.id WHERE s.reference = ?", [reference]).fetchone()
+    finally:
+        conn.close()
+
+
+def _fill_english_form(page, message):
+    assert page.locator(FORM).first.get_attribute("action") == "/api/v1/submissions"
+    page.check("input[name=kind][value=question]")
+    page.fill("#fb-message", message)
+    page.fill("#fb-name", "Zainab Bibi")
+    page.click(f"{FORM} button[type=submit]")
+
+
 @pytest.mark.browser
-def test_form_without_javascript_through_nginx(production_stack, browser):
+def test_site_form_without_javascript_through_nginx(production_stack, browser):
+    """The English feedback page's form, JavaScript off: the post goes through nginx to
+    gunicorn, the reader lands on the confirmation with a reference, and it is stored."""
     stack = production_stack
     context = browser.new_context(viewport={"width": 360, "height": 640}, java_script_enabled=False)
     page = context.new_page()
     outside = []
     page.on("request", lambda r: None if r.url.startswith(stack.url) else outside.append(r.url))
+    message = f"Where is the nearest Langar? (no JS, through nginx {uuid.uuid4().hex[:8]})"
     try:
-        page.goto(stack.url + "/api/v1/form?lang=en&page=/feedback/")
-        page.check("input[name=kind][value=question]")
-        page.fill("#fb-message", "Where is the nearest Langar? (sent through nginx)")
-        page.click("button[type=submit]")
+        page.goto(stack.url + "/feedback/")
+        _fill_english_form(page, message)
         assert re.search(r"/api/v1/submissions/[^/]+/received\?lang=en$", page.url), page.url
         reference = page.inner_text(".fb-reference").strip()
         assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{3}", reference)
     finally:
         context.close()
-    conn = sqlite3.connect(stack.database)
-    try:
-        stored = conn.execute("SELECT message FROM submissions WHERE reference = ?", [reference]).fetchone()
-    finally:
-        conn.close()
-    assert stored == ("Where is the nearest Langar? (sent through nginx)",)
+    assert _stored(stack, reference) == (message, "Zainab Bibi")
     assert outside == []
 
 
 @pytest.mark.browser
 def test_site_breaks_none_of_its_csp_in_chromium(production_stack, browser):
     """With JavaScript on, the pages' inline and own scripts run under the CSP nginx sends
-    (no violation reported), and search, which loads a script and fetches its index, works."""
+    (no violation reported): search loads its script and index, and the feedback form posts
+    with fetch and shows its reference in place."""
     stack = production_stack
     context = browser.new_context(viewport={"width": 360, "height": 640})
     page = context.new_page()
     problems = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
+    message = f"When is the next Kafalat payment? (JS, through nginx {uuid.uuid4().hex[:8]})"
     try:
         for path in ("/", "/ur/", "/programme/kafalat/"):
             page.goto(stack.url + path)
@@ -197,10 +215,17 @@ def test_site_breaks_none_of_its_csp_in_chromium(production_stack, browser):
         assert index.value.status == 200
         page.fill(".md-search__input", "کفالت")
         page.wait_for_function("document.querySelectorAll('.md-search-result__item').length > 0", timeout=5000)
+
+        page.goto(stack.url + "/feedback/")
+        _fill_english_form(page, message)
+        page.locator(".fb-done .fb-reference").wait_for(timeout=10000)
+        reference = page.inner_text(".fb-done .fb-reference").strip()
+        assert page.url == stack.url + "/feedback/"          # answered in place, by fetch
     finally:
         context.close()
     assert not [p for p in problems if "Content Security Policy" in p or "Refused" in p], problems
     assert not problems, problems
+    assert _stored(stack, reference) == (message, "Zainab Bibi")
 
 
 def test_https_moderator_signs_in_through_nginx(production_stack, tmp_path):
