@@ -22,7 +22,9 @@ import re
 import threading
 import time
 
+import click
 from flask import Blueprint, Response, current_app, request
+from flask.cli import with_appcontext
 
 from . import i18n, storage, storage_feed
 from .moderation.text import mask_numbers
@@ -45,6 +47,19 @@ def init_app(app) -> None:
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
     app.register_blueprint(bp)
+    app.cli.add_command(export_feed)
+
+
+@click.command("export-feed")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+@with_appcontext
+def export_feed(path):
+    """Write the public feed to PATH: for a site build on the same machine (one-box mode),
+    SITE_FEED=PATH mkdocs build, without the service having to run."""
+    doc, _updated = document(storage.get_db())
+    with open(path, "w", encoding="utf-8") as out:
+        json.dump(doc, out, ensure_ascii=False, sort_keys=True)
+    click.echo(f"{len(doc['answers'])} answers and {len(doc['changes'])} changes written to {path}")
 
 
 def public_text(value: str | None) -> str | None:

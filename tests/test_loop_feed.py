@@ -149,3 +149,13 @@ def test_snapshot_refresh_keeps_the_programme_documents_entries_and_refuses_a_no
     # a broken feed at build time falls back to the snapshot, with the reason
     loaded = lists.load(str(tmp_path / "bad.json"))
     assert loaded.from_snapshot and "feed_version is 99" in loaded.problem
+
+
+def test_export_feed_command_writes_the_same_document(loop, tmp_path):
+    ref = loop.submit("سوال")
+    loop.answer(ref, "جواب", "ur")
+    out = tmp_path / "feed.json"
+    result = loop.app.test_cli_runner().invoke(args=["export-feed", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "1 answers" in result.output
+    assert json.loads(out.read_text(encoding="utf-8")) == loop.feed()

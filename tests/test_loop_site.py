@@ -160,3 +160,12 @@ def test_feed_down_build_uses_the_snapshot_says_so_and_passes(sites):
     # the programme document's change is kept when the live feed is read, too
     assert "Additional Ehsaas Nashonuma centres" in page(sites["with_feed"], "you-said-we-did")
     assert "Additional Ehsaas Nashonuma centres" in page(sites["with_feed"], "programme/nashonuma")
+
+
+def test_pages_built_from_the_feed_are_valid_html(sites):
+    from tests.test_site_html import vnu
+    site = sites["with_feed"]
+    pages = [site / p / "index.html" for p in ("ur/answered", "answered", "ur/you-said-we-did",
+                                               "ur/programme/kafalat", "programme/nashonuma", "sd/answered")]
+    result = vnu(*pages)
+    assert result.returncode == 0, (result.stdout + result.stderr)[:3000]
