@@ -185,6 +185,20 @@ def test_production_cookie_is_host_prefixed_and_secure(tmp_path):
     assert response.status_code == 303
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("__Host-moderation=") and "Secure" in cookie and "Domain" not in cookie
+    # Over HTTPS Flask-WTF also wants a same-origin Referer: moderation pages send
+    # Referrer-Policy: same-origin (the service's default, no-referrer, would break every form).
+    page = staff.client.get("/moderation/intake", base_url="https://mod.example.org")
+    assert page.headers["Referrer-Policy"] == "same-origin"
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    form = {"csrf_token": token, "message": "x"}
+    refused = staff.client.post("/moderation/intake", base_url="https://mod.example.org", data=form)
+    assert refused.status_code == 400, "no Referer over HTTPS"
+    other = staff.client.post("/moderation/intake", base_url="https://mod.example.org", data=form,
+                              headers={"Referer": "https://evil.example/"})
+    assert other.status_code == 400, "a Referer from another site"
+    ok = staff.client.post("/moderation/intake", base_url="https://mod.example.org", data=form,
+                           headers={"Referer": "https://mod.example.org/moderation/intake"})
+    assert ok.status_code == 400 and "Please check" in ok.get_data(as_text=True), "reached the form's own checks"
     storage.close_thread_connections()
 
 
