@@ -453,7 +453,10 @@ def export_rows(db: Database, filters: dict, viewer: dict, personal: bool):
         " s.component, s.language, s.district, s.page, s.message,"
         " (SELECT reference FROM submissions d WHERE d.id = s.duplicate_of) AS duplicate_of,"
         " a.body AS answer, a.language AS answer_language, a.published AS answer_published,"
-        f" s.first_answered_at{personal_cols}"
+        " s.first_answered_at,"
+        " (SELECT group_concat(n.created_at || ' ' || COALESCE(u.username, '?') || ': ' || n.body, char(10))"
+        "  FROM notes n LEFT JOIN users u ON u.id = n.author_id WHERE n.submission_id = s.id) AS notes"
+        f"{personal_cols}"
         " FROM submissions s LEFT JOIN answers a ON a.submission_id = s.id"
         + (" LEFT JOIN contacts c ON c.submission_id = s.id" if personal else "")
         + f" WHERE {where} ORDER BY {OLDEST_FIRST if filters.get('order') == 'oldest' else QUEUE_ORDER}",

@@ -137,6 +137,8 @@ def test_csv_export_neutralises_every_cell(hostile, admin):
         flat = [cell for row in rows[1:] for cell in row]
         assert "'" + FORMULA in " ".join(flat) or any(c.startswith("'=HYPERLINK") for c in flat)
         assert any(c.startswith("'\t=cmd") for c in flat), "a tab-led cell gets its quote too"
+        notes = [row[rows[0].index("notes")] for row in rows[1:]]
+        assert sum(SCRIPT in n and FORMULA in n for n in notes) == 3, "notes are exported, as text"
         assert any(c.startswith("'" + FULLWIDTH) for c in flat)
         if "personal=1" in url:
             assert any(c.startswith("'-cmd|") for c in flat)

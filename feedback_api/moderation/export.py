@@ -15,7 +15,7 @@ from .. import storage, storage_moderation as sm
 from . import bp, security, text
 from .views import parse_filters, viewer
 
-FREE_TEXT = ("message", "district", "page", "answer")
+FREE_TEXT = ("message", "district", "page", "answer", "notes")
 PERSONAL = ("name", "contact", "consent_to_contact")
 
 
