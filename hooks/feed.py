@@ -14,6 +14,7 @@ import os
 import sys
 import time
 
+from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority, get_plugin_logger
 from mkdocs.utils import get_relative_url
 
@@ -42,7 +43,13 @@ def on_config(config):
 
 def loaded() -> data.Loaded:
     if _state["loaded"] is None or time.monotonic() - _state["at"] > CACHE_SECONDS:
-        result = data.load(_state["location"])
+        try:
+            result = data.load(_state["location"])
+        except (data.FeedError, ValueError, OSError) as error:
+            # Only the committed snapshot can fail here (the feed itself falls back to it).
+            raise PluginError(f"{data.SNAPSHOT.relative_to(_shared.ROOT)} cannot be used ({error}): restore "
+                              "it with `git checkout data/feed_snapshot.json`, or refresh it with "
+                              "`python -m tools.feed snapshot <feed URL>`.") from error
         if result.from_snapshot:
             updated = result.doc.get("updated_at") or "never"
             log.info(f"Feed not used ({result.problem}): building the answered questions and "

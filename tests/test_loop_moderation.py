@@ -91,3 +91,19 @@ def test_digest_without_a_district_offers_the_form(loop):
     loop.submit("x", district="Multan")
     page = loop.admin.get("/moderation/digest").get_data(as_text=True)
     assert 'name="district"' in page and '<option value="Multan">' in page
+
+
+def test_hostile_text_in_a_change_stays_inert_everywhere(loop):
+    hostile = '<script>alert(1)</script><img src=x onerror=alert(2)> =HYPERLINK("http://x") \u202eevil'
+    response = loop.admin.post("/moderation/changes/new", {
+        "component": "kafalat", "district": '<b onmouseover="x">Lahore</b>', "published": "1",
+        "said_en": hostile, "done_en": hostile, "place_en": hostile})
+    assert response.status_code == 303
+    for url in ("/moderation/changes", response.headers["Location"],
+                "/moderation/digest?district=%3Cb%20onmouseover%3D%22x%22%3ELahore%3C%2Fb%3E&from=2000-01-01&lang=en"):
+        page = loop.admin.get(url).get_data(as_text=True)
+        assert "<script>alert" not in page and "<img src=x" not in page and "<b onmouseover" not in page, url
+        assert "\u202e" not in page, url  # direction overrides removed on save (validation.clean_text)
+    change = loop.feed()["changes"][0]
+    assert change["texts"]["en"]["said"].startswith("<script>")  # JSON carries text; the site escapes it
+    assert "\u202e" not in change["texts"]["en"]["said"]
