@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
-from pathlib import Path
 
 import pytest
 import requests

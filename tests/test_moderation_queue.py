@@ -3,9 +3,6 @@ status, and bulk actions that write one audit entry per submission."""
 from __future__ import annotations
 
 import re
-import sqlite3
-
-from tests.fixtures_service import make_app  # noqa: F401  (fixtures come from conftest)
 
 
 def refs_in(html: str) -> list[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import abort, current_app, redirect, request, url_for
 
-from .. import i18n, references, storage, storage_moderation as sm, validation
+from .. import i18n, references, sensitive, storage, storage_moderation as sm, validation
 from . import bp, coding, security, text
 from .views import STATUSES, render, viewer
 
@@ -67,14 +67,9 @@ def submission(reference):
                   contact=contact,
                   templates=coding.answer_templates(answer_lang), answer_lang=answer_lang,
                   draft=draft, bidi=text.bidi_controls(row["message"]),
-                  statuses=STATUSES, sensitive_categories=_categories(row["message"]),
+                  statuses=STATUSES, sensitive_categories=sensitive.categories(row["message"]),
                   message=MESSAGES.get(request.args.get("done")), reasons=SENSITIVE_REASONS,
                   around=sm.neighbours(db, row))
-
-
-def _categories(message: str) -> list[str]:
-    from .. import sensitive
-    return sensitive.categories(message)
 
 
 @bp.post("/submissions/<reference>/status")

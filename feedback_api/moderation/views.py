@@ -4,12 +4,12 @@ safe to show, and the error pages."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
 from flask import Flask, current_app, g, render_template, request
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
-from markupsafe import Markup
 
 from .. import i18n, storage, storage_moderation as sm, validation
 from . import bp, coding, security, text
@@ -22,8 +22,6 @@ STATUS_LABELS = {"new": "New", "in_review": "In review", "answered": "Answered",
 CHANNEL_LABELS = {"web": "Website", "town_hall": "Town hall", "feedback_session": "Feedback session",
                   "helpline": "Helpline call", "sms": "SMS", "field_visit": "Field visit"}
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-FILTER_KEYS = ("status", "kind", "component", "language", "district", "channel", "topic_code",
-               "date_from", "date_to", "q", "sensitive", "order")
 
 bp.before_request(security.require_user)
 bp.after_request(security.security_headers)
@@ -122,8 +120,6 @@ def lang_dir(lang: str | None) -> str:
 def changes(entry: dict) -> list[tuple[str, str | None, str]]:
     """An audit entry's before/after JSON as (field, before, after) text, each cut to 300
     characters (the full text stays in the log and the export)."""
-    import json
-
     def load(raw):
         try:
             value = json.loads(raw) if raw else {}
@@ -212,5 +208,3 @@ def page_number() -> int:
 def render(template: str, **context) -> str:
     return render_template(f"moderation/{template}", **context)
 
-
-__all__ = ["parse_filters", "query_args", "viewer", "render", "Markup"]
