@@ -175,7 +175,9 @@ def test_moderation_pages_fit_and_screenshots(browser, server, tmp_path, viewpor
     page.on("request", lambda r: requests_seen.append(r.url))
     pages = {"queue": "/moderation/", "submission": f"/moderation/submissions/{refs[0]}",
              "bidi": f"/moderation/submissions/{refs[1]}", "long": f"/moderation/submissions/{refs[5]}",
-             "dashboard": "/moderation/dashboard"}
+             "dashboard": "/moderation/dashboard", "intake": "/moderation/intake",
+             "audit": "/moderation/audit", "users": "/moderation/users",
+             "sensitive": "/moderation/?sensitive=1"}
     for name, path in pages.items():
         page.goto(origin + path)
         width = page.evaluate("document.scrollingElement.scrollWidth")
