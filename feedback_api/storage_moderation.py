@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import statistics
 
 from sqlite_utils import Database
@@ -166,16 +167,17 @@ def purge_sessions(db: Database, idle_before: str, created_before: str) -> int:
 
 # ---------------------------------------------------------------- the queue
 
-def fts_query(text: str) -> str | None:
-    """Each word as a quoted FTS5 prefix term ("word"*), AND-ed: what sqlite-utils'
-    search(quote=True) does, plus prefixes, so an Urdu stem finds its inflections and no
-    word (NOT, OR, a stray quote) is read as FTS syntax."""
-    words = [w.replace('"', '""') for w in text.split()][:20]
-    words = [w for w in words if w.strip('"')]
-    return " ".join(f'"{w}"*' for w in words) or None
+def fts_query(db: Database, text: str) -> str | None:
+    """The search box as an FTS5 query: sqlite-utils' own quoting (`db.quote_fts`, what
+    `table.search(q, quote=True)` uses: every word or "phrase" double-quoted, an unbalanced
+    quote closed, so NOT, OR, * or a stray quote are never FTS syntax), then each quoted term
+    made a prefix ("word"*), so that an Urdu stem finds its inflections. Words are AND-ed."""
+    quoted = re.findall(r'"[^"]*"', db.quote_fts(text[:200]))
+    terms = [t for t in quoted if t.strip('"').strip()][:20]
+    return " ".join(f"{t}*" for t in terms) or None
 
 
-def _where(filters: dict, viewer: dict) -> tuple[str, list]:
+def _where(db: Database, filters: dict, viewer: dict) -> tuple[str, list]:
     """WHERE clause for the queue, exports and counts. Known keys only; values were checked by
     the view (choices) or are bound as parameters."""
     clauses, params = [], []
@@ -203,7 +205,7 @@ def _where(filters: dict, viewer: dict) -> tuple[str, list]:
         clauses.append("s.received_at <= ?")
         params.append(filters["date_to"] + "T23:59:59Z")
     if filters.get("q"):
-        match = fts_query(filters["q"])
+        match = fts_query(db, filters["q"])
         if match:
             clauses.append("s.id IN (SELECT rowid FROM submissions_fts WHERE submissions_fts MATCH ?)")
             params.append(match)
@@ -218,7 +220,7 @@ QUEUE_COLUMNS = ("s.id, s.reference, s.kind, s.component, s.language, s.message,
 def queue(db: Database, filters: dict, viewer: dict, limit: int, offset: int) -> tuple[list[dict], int]:
     """One page of the queue, newest first (or oldest first: filters["order"] == "oldest"),
     and the number of rows matching."""
-    where, params = _where(filters, viewer)
+    where, params = _where(db, filters, viewer)
     order = OLDEST_FIRST if filters.get("order") == "oldest" else QUEUE_ORDER
     total = db.conn.execute(f"SELECT count(*) FROM submissions s WHERE {where}", params).fetchone()[0]
     rows = _dicts(db.conn.execute(
@@ -230,14 +232,14 @@ def queue(db: Database, filters: dict, viewer: dict, limit: int, offset: int) ->
 
 def matching_ids(db: Database, filters: dict, viewer: dict, limit: int) -> list[int]:
     """Ids of every row under the queue's filters (for "apply to all matching")."""
-    where, params = _where(filters, viewer)
+    where, params = _where(db, filters, viewer)
     return [r[0] for r in db.conn.execute(
         f"SELECT s.id FROM submissions s WHERE {where} ORDER BY {QUEUE_ORDER} LIMIT ?", [*params, limit])]
 
 
 def status_counts(db: Database, filters: dict, viewer: dict) -> dict:
     """Rows per status under the current filters (the status filter itself left out)."""
-    where, params = _where({**filters, "status": None}, viewer)
+    where, params = _where(db, {**filters, "status": None}, viewer)
     counts = dict(db.conn.execute(
         f"SELECT s.status, count(*) FROM submissions s WHERE {where} GROUP BY s.status", params).fetchall())
     counts["open"] = counts.get("new", 0) + counts.get("in_review", 0)
@@ -446,7 +448,7 @@ def audit_actions(db: Database) -> list[str]:
 def export_rows(db: Database, filters: dict, viewer: dict, personal: bool):
     """Every row of the current filter (no paging), in the queue's order, as dicts; contact columns
     only when `personal` (an admin asked for them). A generator: large exports stream."""
-    where, params = _where(filters, viewer)
+    where, params = _where(db, filters, viewer)
     personal_cols = ", c.name, c.contact, c.consent_to_contact" if personal else ""
     cursor = db.conn.execute(
         "SELECT s.reference, s.received_at, s.gathered_on, s.channel, s.status, s.kind, s.topic_code,"
