@@ -2,9 +2,11 @@
 kill -9 of the whole server loses nothing that was acknowledged."""
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 import threading
 import time
 
@@ -12,7 +14,7 @@ import pytest
 import requests
 
 from feedback_api import storage
-from tests.fixtures_service import check_against_openapi, free_port
+from tests.fixtures_service import ROOT, check_against_openapi, free_port
 
 CLIENTS = 8
 PER_CLIENT = 250
@@ -120,3 +122,14 @@ def test_limits_hold_across_worker_processes_with_redis(gunicorn_server, tmp_pat
     finally:
         redis.terminate()
         redis.wait(timeout=10)
+
+
+def test_production_gunicorn_without_a_secret_key_refuses_to_start(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDBACK_")}
+    env.update({"FEEDBACK_ENV": "production", "FEEDBACK_INSTANCE_PATH": str(tmp_path),
+                "FEEDBACK_BIND": f"127.0.0.1:{free_port()}"})
+    result = subprocess.run([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py")],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0
+    assert "FEEDBACK_SECRET_KEY is not set" in result.stdout + result.stderr
+    assert not (tmp_path / "feedback.sqlite3").exists()   # nothing was created
