@@ -33,6 +33,8 @@ def _not_found(path: str):
 @bp.get("/", defaults={"path": ""})
 @bp.get("/<path:path>")
 def static_site(path: str):
+    if path == "api" or path.startswith("api/"):
+        abort(404)  # the API's own 404 (JSON or a page in the reader's language), not the site's
     root = _root()
     target = safe_join(str(root), path) if path else str(root)
     if target is None:

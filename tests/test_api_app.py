@@ -317,6 +317,7 @@ def test_one_box_serves_the_site_and_per_language_404s(make_service_app, site_di
     assert client.get("/../secret.txt").status_code == 404
     assert client.get("/%2e%2e/secret.txt").status_code == 404
     assert client.get("/healthz").status_code == 200 and client.get("/api/v1/form").status_code == 200
+    assert client.get("/api/v1/no-such-thing").get_json()["error"]["code"] == "not_found"
 
 
 def test_no_site_without_site_dir(api):
