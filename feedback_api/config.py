@@ -69,7 +69,26 @@ def load(app: Flask, test_config: dict | None) -> None:
     if isinstance(origins, str):
         origins = [o.strip() for o in origins.split(",") if o.strip()]
     app.config["CORS_ORIGINS"] = list(origins)
+    check(app.config)
     app.config["SECRET_KEY"] = secret_key(app)
+
+
+def check(cfg) -> None:
+    """Refuse values that would only fail later, at the first request, with a clear message."""
+    from limits import parse_many
+
+    if str(cfg["SQLITE_SYNCHRONOUS"]).upper() not in ("FULL", "NORMAL", "EXTRA"):
+        raise ConfigError(f"FEEDBACK_SQLITE_SYNCHRONOUS must be FULL, NORMAL or EXTRA, "
+                          f"not {cfg['SQLITE_SYNCHRONOUS']!r} (OFF could lose acknowledged submissions)")
+    for key in ("TRUSTED_PROXIES", "DUPLICATE_WINDOW_SECONDS", "MAX_CONTENT_LENGTH", "MESSAGE_MAX_CHARS"):
+        if not isinstance(cfg[key], int) or isinstance(cfg[key], bool) or cfg[key] < 0:
+            raise ConfigError(f"FEEDBACK_{key} must be a whole number >= 0, not {cfg[key]!r}")
+    for key in ("LIMIT_SUBMISSIONS", "LIMIT_RATINGS", "LIMIT_LOOKUPS"):
+        try:
+            parse_many(str(cfg[key]))
+        except ValueError:
+            raise ConfigError(f"FEEDBACK_{key} is not a rate limit like '10 per minute;100 per hour': "
+                              f"{cfg[key]!r}") from None
 
 
 def secret_key(app: Flask) -> str:

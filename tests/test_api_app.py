@@ -37,6 +37,17 @@ def test_production_secret_key_from_the_environment(tmp_path, monkeypatch):
     assert app.config["DATABASE"] == str(tmp_path / "db.sqlite3")
 
 
+@pytest.mark.parametrize("override, message", [
+    ({"SQLITE_SYNCHRONOUS": "OFF"}, "FEEDBACK_SQLITE_SYNCHRONOUS"),
+    ({"TRUSTED_PROXIES": "one"}, "FEEDBACK_TRUSTED_PROXIES"),
+    ({"LIMIT_SUBMISSIONS": "lots"}, "FEEDBACK_LIMIT_SUBMISSIONS"),
+])
+def test_bad_settings_are_refused_at_start_with_their_name(tmp_path, override, message):
+    with pytest.raises(ConfigError, match=message):
+        create_app({"INSTANCE_PATH": str(tmp_path), "DATABASE": str(tmp_path / "db.sqlite3"),
+                    "SECRET_KEY": "k", **override})
+
+
 def test_development_generates_a_key_once_and_keeps_it(tmp_path):
     config = {"SECRET_KEY": None, "INSTANCE_PATH": str(tmp_path / "inst"), "DATABASE": str(tmp_path / "db.sqlite3")}
     first = create_app(config).config["SECRET_KEY"]
