@@ -304,3 +304,21 @@ def test_every_route_is_there_whatever_is_imported_first(first, tmp_path):
     endpoints = eval(result.stdout)  # a printed list of strings
     assert {"moderation.queue", "moderation.submission", "moderation.sign_in", "moderation.export",
             "moderation.users", "moderation.audit", "moderation.dashboard"} <= set(endpoints)
+
+
+def test_an_answer_typed_while_the_session_timed_out_is_shown_back(mod_app, admin, submit, mod_rows):
+    reference = submit()
+    token = admin.token_from(f"/moderation/submissions/{reference}")
+    conn = sqlite3.connect(mod_app.config["DATABASE"])
+    conn.execute("UPDATE sessions SET last_seen_at = '2020-01-01T00:00:00Z'")
+    conn.commit()
+    conn.close()
+    answer = "A long answer <b>typed</b> for forty minutes\nجواب"
+    response = admin.post(f"/moderation/submissions/{reference}/answer",
+                          {"csrf_token": token, "body": answer, "language": "en", "action": "publish"}, csrf=False)
+    assert response.status_code == 401
+    html = response.get_data(as_text=True)
+    assert "A long answer &lt;b&gt;typed&lt;/b&gt; for forty minutes\nجواب</textarea>" in html
+    assert f"next=/moderation/submissions/{reference}" in html.replace("%2F", "/")
+    assert mod_rows("SELECT count(*) AS n FROM answers") == [{"n": 0}]
+    assert admin.get("/moderation/").status_code == 302, "still signed out"

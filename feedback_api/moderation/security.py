@@ -174,11 +174,34 @@ def require_user():
         load_user()
         return None
     if load_user() is None:
+        if request.method == "POST" and g.signed_out_reason:
+            kept = kept_text()
+            if kept:
+                return kept
         args = {"next": request.full_path.rstrip("?")} if request.method == "GET" else {}
         if g.signed_out_reason:
             args["expired"] = "1"
         return redirect(url_for("moderation.sign_in", **args), 303 if request.method != "GET" else 302)
     return None
+
+
+# Free text a moderator may have spent a while on (an answer, a note, an offline record).
+KEPT_FIELDS = {"body": "Your text", "public_question": "Question for the public list",
+               "message": "Message", "said": "What people said", "done": "What was done"}
+
+
+def kept_text():
+    """A POST whose session timed out while its form was open: nothing is saved, but the text
+    is shown back (escaped, read-only) with a sign-in link, so nothing typed is lost. Only
+    reached with a valid CSRF token (checked before), so no other site can make us echo."""
+    kept = [(KEPT_FIELDS[k], v) for k, v in request.form.items() if k in KEPT_FIELDS and v.strip()]
+    if not kept:
+        return None
+    back = request.path.rsplit("/", 1)[0] if request.path.startswith("/moderation/submissions/") else None
+    from flask import render_template
+    html = render_template("moderation/expired.html", kept=kept,
+                           sign_in=url_for("moderation.sign_in", next=safe_next(back, "/moderation/")))
+    return html, 401
 
 
 PUBLIC_ENDPOINTS = {"moderation.sign_in", "moderation.static"}
