@@ -10,7 +10,8 @@ What it reads from the built site, so the config always matches it:
   its own 404 page.
 
     .venv/bin/python deploy/render_nginx.py --site /srv/ehsaas/site --server-name example.org \\
-        [--tls-cert FULLCHAIN --tls-key KEY] [--upstream 127.0.0.1:8000] [--listen 80] [--output FILE]
+        [--tls-cert FULLCHAIN --tls-key KEY] [--upstream 127.0.0.1:8000] [--listen 80]
+        [--access-log /var/log/nginx/ehsaas.access.log | off] [--output FILE]
 Standard library only: it runs with any Python 3.9+.
 """
 from __future__ import annotations
@@ -125,7 +126,7 @@ def csp(site: Path, tls: bool) -> str:
 
 def render(site: Path, server_name: str = "_", upstream: str = "127.0.0.1:8000",
            listen: str | None = None, tls_cert: str | None = None, tls_key: str | None = None,
-           redirect_listen: str = "80") -> str:
+           redirect_listen: str = "80", access_log: str = "/var/log/nginx/ehsaas.access.log") -> str:
     site = site.resolve()
     if not (site / "index.html").is_file():
         raise RenderError(f"{site}/index.html is missing: --site must be a built site (mkdocs build)")
@@ -134,7 +135,7 @@ def render(site: Path, server_name: str = "_", upstream: str = "127.0.0.1:8000",
     tls = bool(tls_cert)
     for value, what in ((server_name, "--server-name"), (upstream, "--upstream"), (str(site), "--site"),
                         (listen or "", "--listen"), (tls_cert or "", "--tls-cert"), (tls_key or "", "--tls-key"),
-                        (redirect_listen, "--redirect-listen")):
+                        (redirect_listen, "--redirect-listen"), (access_log, "--access-log")):
         if re.search(r"[;{}\s\"']", value.strip()) and what != "--server-name":
             raise RenderError(f"{what} {value!r}: no spaces, quotes, ';' or braces")
         if what == "--server-name" and re.search(r"[;{}\"']", value):
@@ -149,7 +150,7 @@ def render(site: Path, server_name: str = "_", upstream: str = "127.0.0.1:8000",
         redirect = ("\n# Plain HTTP: only the ACME challenge (certificate renewal) and a redirect.\n"
                     f"server {{\n    listen {redirect_listen};\n"
                     + (f"    listen [::]:{redirect_listen};\n" if redirect_listen.isdigit() else "")
-                    + f"    server_name {server_name};\n    server_tokens off;\n"
+                    + f"    server_name {server_name};\n    server_tokens off;\n    access_log @ACCESS_LOG@;\n"
                     "    location ^~ /.well-known/acme-challenge/ { root /var/www/letsencrypt; }\n"
                     "    location / { return 301 https://$host$request_uri; }\n}\n")
         hsts = "max-age=31536000"
@@ -160,9 +161,10 @@ def render(site: Path, server_name: str = "_", upstream: str = "127.0.0.1:8000",
     languages = "".join(
         f"    location /{lang}/ {{\n        error_page 404 /{lang}/404.html;\n"
         f"        try_files $uri $uri/ =404;\n    }}\n" for lang in language_folders(site))
-    values = {"UPSTREAM": upstream, "CSP": csp(site, tls), "HSTS": hsts, "REDIRECT_SERVER": redirect,
+    values = {"REDIRECT_SERVER": redirect, "UPSTREAM": upstream, "CSP": csp(site, tls), "HSTS": hsts,
               "LISTEN": listen_lines, "SERVER_NAME": server_name, "SITE_ROOT": str(site),
-              "LANGUAGE_LOCATIONS": languages}
+              "LANGUAGE_LOCATIONS": languages,
+              "ACCESS_LOG": "off" if access_log == "off" else f"{access_log} ehsaas_private"}
     text = TEMPLATE.read_text(encoding="utf-8")
     for name, value in values.items():
         text = text.replace(f"@{name}@", value)
@@ -182,11 +184,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tls-key", help="its private key")
     parser.add_argument("--redirect-listen", default="80",
                         help="with TLS: where plain HTTP is answered with a redirect (default 80)")
+    parser.add_argument("--access-log", default="/var/log/nginx/ehsaas.access.log",
+                        help="file for the access log (no client addresses in it), or off")
     parser.add_argument("--output", type=Path, help="write here instead of stdout")
     args = parser.parse_args(argv)
     try:
         text = render(args.site, args.server_name, args.upstream, args.listen, args.tls_cert, args.tls_key,
-                      args.redirect_listen)
+                      args.redirect_listen, args.access_log)
     except RenderError as exc:
         print(f"render_nginx: {exc}", file=sys.stderr)
         return 2

@@ -111,6 +111,7 @@ class Nginx:
         return f"http://127.0.0.1:{self.port}"
 
     def render(self, **options) -> str:
+        options.setdefault("access_log", self.prefix / "access.log")
         done = subprocess.run(
             [sys.executable, str(ROOT / "deploy" / "render_nginx.py"), "--site", str(self.site),
              "--upstream", self.upstream, "--listen", f"127.0.0.1:{self.port}",

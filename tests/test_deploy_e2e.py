@@ -149,6 +149,11 @@ def test_a_spoofed_address_cannot_escape_the_rate_limit(production_stack):
     assert by_hash[expected["127.0.0.3"]] == [f"{run} a second, honest client"]
     assert by_hash[expected["127.0.0.4"]] == [f"{run} a third client"]
 
+    # nginx's access log saw all of it, and keeps no client's address.
+    log = (stack.nginx.prefix / "access.log").read_text()
+    assert "POST /api/v1/submissions 429" in log and "POST /api/v1/submissions 201" in log
+    assert not re.search(r"127\.0\.0\.[2-4]\b", log)
+
 
 FORM = "form.fb-form[method=post]"
 
