@@ -39,7 +39,8 @@ def production_stack(workdir: Path | None = None, env: dict | None = None, site:
             "FEEDBACK_ENV": "production", "FEEDBACK_TRUSTED_PROXIES": "1",
             "FEEDBACK_WORKERS": "2", "FEEDBACK_THREADS": "8",
             "FEEDBACK_RATELIMIT_STORAGE_URI": redis.uri, **(env or {})}).start()
-        nginx = Nginx(workdir / "nginx", site, f"127.0.0.1:{gunicorn.port}").start()
+        # worker_processes auto, as in Debian's /etc/nginx/nginx.conf.
+        nginx = Nginx(workdir / "nginx", site, f"127.0.0.1:{gunicorn.port}", workers="auto").start()
         yield nginx, gunicorn, redis
     finally:
         for part in (nginx, gunicorn, redis):

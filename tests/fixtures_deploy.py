@@ -72,7 +72,7 @@ class Redis:
         _stop(self.proc)
 
 
-def nginx_main_conf(prefix: Path, site_conf: Path) -> str:
+def nginx_main_conf(prefix: Path, site_conf: Path, workers: str = "1") -> str:
     """A whole nginx.conf around the rendered site config: what Debian's /etc/nginx/nginx.conf
     provides in production (http block, mime types), with every path inside `prefix`."""
     temp = "\n".join(f"    {kind}_temp_path {prefix / 'tmp' / kind};"
@@ -80,10 +80,10 @@ def nginx_main_conf(prefix: Path, site_conf: Path) -> str:
     # As root, nginx would run its workers as "nobody", who cannot read pytest's private temp dirs.
     user = "user root root;\n" if os.geteuid() == 0 else ""
     return f"""{user}daemon off;
-worker_processes 1;
+worker_processes {workers};
 pid {prefix / 'nginx.pid'};
 error_log {prefix / 'error.log'} warn;
-events {{ worker_connections 512; }}
+events {{ worker_connections 768; }}
 http {{
     include /etc/nginx/mime.types;
     default_type application/octet-stream;
@@ -99,7 +99,9 @@ http {{
 class Nginx:
     """Debian's nginx, not daemonised, serving `site` with the repo's rendered config."""
 
-    def __init__(self, prefix: Path, site: Path, upstream: str):
+    def __init__(self, prefix: Path, site: Path, upstream: str, workers: str = "1"):
+        """workers: nginx worker_processes (Debian's nginx.conf says auto: one per core)."""
+        self.workers = workers
         self.prefix = prefix
         self.site = site
         self.upstream = upstream
@@ -126,7 +128,7 @@ class Nginx:
         site_conf = self.prefix / "ehsaas.conf"
         site_conf.write_text(self.render(**options))
         main = self.prefix / "nginx.conf"
-        main.write_text(nginx_main_conf(self.prefix, site_conf))
+        main.write_text(nginx_main_conf(self.prefix, site_conf, self.workers))
         return main
 
     def test_config(self) -> subprocess.CompletedProcess:
