@@ -71,9 +71,12 @@ def test_pages_and_assets_arrive_compressed_cached_and_secured(production_stack)
     status, headers, body = request_from("127.0.0.1", stack.nginx.port, "GET", "/")
     assert status == 200 and "content-encoding" not in headers and b"<html" in body
 
-    # Non-fingerprinted assets may change with any build: the short lifetime.
-    status, headers, _ = get(stack, "/assets/search.js")
-    assert status == 200 and headers["cache-control"] == SHORT
+    # Every other file the pages load: a year if its name carries a content hash, else short.
+    for ref in sorted(set(re.findall(r'(?:href|src|data-src)="((?:\.\./)*assets/[^"]+)"', html))):
+        path = urlsplit(urljoin(stack.url + "/programme/kafalat/", ref)).path
+        status, headers, _ = get(stack, path)
+        hashed = re.search(r"\.[0-9a-f]{8,}(\.min)?\.\w+$", path)
+        assert status == 200 and headers["cache-control"] == (YEAR if hashed else SHORT), path
 
     # The service's answers are compressed by nginx but keep the service's own headers: one
     # CSP (the service's), no site Cache-Control laid over them.
