@@ -1,7 +1,8 @@
 """The production stack for the benchmarks, on 127.0.0.1, from the repo's own files (the same
 classes the end-to-end test uses: tests/fixtures_deploy.py): a fresh strict build of the site,
-precompressed; redis-server; gunicorn with deploy/gunicorn.conf.py (2 workers x 8 threads, as
-deploy/feedback.env.example sets, trusting one proxy hop); nginx with the rendered
+precompressed; redis-server; gunicorn with deploy/gunicorn.conf.py and the installed settings
+(deploy/production.env + deploy/feedback.env.example: 2 workers x 8 threads, one trusted proxy
+hop, limits in Redis); nginx with the rendered
 deploy/nginx/ehsaas.conf in front.
 
     .venv/bin/python -m benchmarks.production_stack      # start it and wait (Ctrl-C stops it)
@@ -16,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.fixtures_deploy import Nginx, Redis, precompress
+from tests.fixtures_deploy import Nginx, Redis, precompress, production_settings
 from tests.fixtures_service import Gunicorn
 from tests.fixtures_site import build_site
 
@@ -35,10 +36,7 @@ def production_stack(workdir: Path | None = None, env: dict | None = None, site:
     redis = Redis(workdir / "redis").start()
     gunicorn = nginx = None
     try:
-        gunicorn = Gunicorn(workdir / "instance", env={
-            "FEEDBACK_ENV": "production", "FEEDBACK_TRUSTED_PROXIES": "1",
-            "FEEDBACK_WORKERS": "2", "FEEDBACK_THREADS": "8",
-            "FEEDBACK_RATELIMIT_STORAGE_URI": redis.uri, **(env or {})}).start()
+        gunicorn = Gunicorn(workdir / "instance", env={**production_settings(redis.uri), **(env or {})}).start()
         # worker_processes auto, as in Debian's /etc/nginx/nginx.conf.
         nginx = Nginx(workdir / "nginx", site, f"127.0.0.1:{gunicorn.port}", workers="auto").start()
         yield nginx, gunicorn, redis

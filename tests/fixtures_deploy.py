@@ -182,6 +182,31 @@ def flask_cli(args: list[str], env: dict, input: str | None = None, timeout: flo
                           capture_output=True, text=True, timeout=timeout)
 
 
+def read_env_file(path: Path) -> dict:
+    """KEY=VALUE lines as systemd reads an EnvironmentFile (comments on their own lines)."""
+    values = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line and line[0] not in "#;":
+            key, _, value = line.partition("=")
+            values[key.strip()] = value.strip()
+    return values
+
+
+def production_settings(redis_uri: str) -> dict:
+    """The service's settings as installed: deploy/production.env, then the shipped
+    deploy/feedback.env.example, minus what differs on a test machine (paths, port, secret:
+    the Gunicorn helper sets those) and with this Redis."""
+    env = {**read_env_file(ROOT / "deploy" / "production.env"),
+           **read_env_file(ROOT / "deploy" / "feedback.env.example")}
+    for key in ("FEEDBACK_INSTANCE_PATH", "FEEDBACK_DATABASE", "FEEDBACK_BACKUP_DIR", "FEEDBACK_BIND",
+                "FEEDBACK_SECRET_KEY"):
+        env.pop(key, None)
+    assert env["FEEDBACK_RATELIMIT_STORAGE_URI"].startswith("redis://")
+    env["FEEDBACK_RATELIMIT_STORAGE_URI"] = redis_uri
+    return env
+
+
 class Stack:
     def __init__(self, nginx: Nginx, gunicorn: Gunicorn, redis: Redis):
         self.nginx, self.gunicorn, self.redis = nginx, gunicorn, redis
@@ -191,8 +216,9 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def production_stack(built_site, tmp_path_factory):
-    """nginx -> gunicorn (2 workers, trusts one proxy hop) -> SQLite, limits in Redis
-    (5 submissions per minute per client, so tests reach the limit quickly)."""
+    """nginx -> gunicorn -> SQLite, limits in Redis, with the installed settings
+    (deploy/production.env + deploy/feedback.env.example: 2 workers, one trusted proxy hop),
+    except 5 submissions per minute per client, so tests reach the limit quickly."""
     for binary in (NGINX, REDIS):
         if not Path(binary).exists():
             pytest.skip(f"{binary} is not installed (scripts/setup --test installs nginx and redis-server)")
@@ -205,10 +231,7 @@ def production_stack(built_site, tmp_path_factory):
     nginx = None
     try:
         gunicorn = Gunicorn(base / "instance", env={
-            "FEEDBACK_ENV": "production", "FEEDBACK_TRUSTED_PROXIES": "1",
-            "FEEDBACK_WORKERS": "2", "FEEDBACK_THREADS": "4",
-            "FEEDBACK_RATELIMIT_STORAGE_URI": redis.uri,
-            "FEEDBACK_LIMIT_SUBMISSIONS": "5 per minute"}).start()
+            **production_settings(redis.uri), "FEEDBACK_LIMIT_SUBMISSIONS": "5 per minute"}).start()
         nginx = Nginx(base / "nginx", site, f"127.0.0.1:{gunicorn.port}").start()
         yield Stack(nginx, gunicorn, redis)
     finally:

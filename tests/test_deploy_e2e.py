@@ -302,3 +302,31 @@ def test_oversized_bodies_get_the_services_answer_then_nginxs_limit(production_s
                                 body=b"m=" + b"x" * 200_000,
                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert status == 413
+
+
+def test_submissions_keep_working_when_redis_stops(tmp_path):
+    """With the installed settings, Redis going away costs the shared counters, not the
+    public's submissions: limits fall back to each worker's memory and still apply."""
+    from tests.fixtures_deploy import REDIS, Redis, production_settings
+    from tests.fixtures_service import Gunicorn
+
+    if not Path(REDIS).exists():
+        pytest.skip(f"{REDIS} is not installed (scripts/setup --test installs redis-server)")
+    redis = Redis(tmp_path / "redis").start()
+    server = Gunicorn(tmp_path / "instance", env={**production_settings(redis.uri), "FEEDBACK_WORKERS": "1",
+                                                  "FEEDBACK_LIMIT_SUBMISSIONS": "5 per minute"})
+    try:
+        server.start()
+        post = lambda i: requests_post(server.url, {"message": f"redis test {i}"})
+        assert post(0) == 201
+        redis.stop()
+        codes = [post(i) for i in range(1, 8)]
+        assert codes == [201] * 5 + [429] * 2, codes     # a fresh in-memory count: 5, then the limit
+    finally:
+        server.stop()
+        redis.stop()
+
+
+def requests_post(url: str, body: dict) -> int:
+    import requests
+    return requests.post(url + "/api/v1/submissions", json=body, timeout=10).status_code
