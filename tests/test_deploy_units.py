@@ -254,7 +254,10 @@ def test_deploy_readme_names_only_real_files_and_settings():
         assert list(ROOT.glob(path)), path
     for name in set(re.findall(r"`(systemd/[\w.{},-]+|nginx/[\w.]+|[\w-]+\.(?:py|env|example))`", readme)):
         assert list((ROOT / "deploy").glob(name.replace("{service,timer}", "*"))), name
+    from flask_limiter.constants import ConfigVars
+
     known = {*config.DEFAULTS, *maintenance.DEFAULTS, *getattr(security, "DEFAULTS", {}), "INSTANCE_PATH"}
+    known |= {v for k, v in vars(ConfigVars).items() if k.isupper()}     # flask-limiter reads its own
     known |= set(re.findall(r'environ\.get\("FEEDBACK_(\w+)"', (ROOT / "deploy" / "gunicorn.conf.py").read_text()))
     texts = [readme, (ROOT / "deploy" / "feedback.env.example").read_text(),
              (ROOT / "deploy" / "production.env").read_text(),
