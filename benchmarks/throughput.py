@@ -29,6 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from benchmarks.production_stack import production_stack  # noqa: E402
+from tests.fixtures_deploy import precompress  # noqa: E402
+from tests.fixtures_site import build_site  # noqa: E402
 
 SETUPS = {
     "prod": ("2 workers x 8 threads (deploy/feedback.env.example)",
@@ -86,13 +88,13 @@ end
 """
 
 
-def run_setup(key: str, duration: int, connections: int, threads: int) -> dict:
+def run_setup(key: str, duration: int, connections: int, threads: int, site: Path) -> dict:
     label, env = SETUPS[key]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         script = tmp / "submit.lua"
         script.write_text(LUA)
-        with production_stack(env={"FEEDBACK_RATELIMIT_ENABLED": "false", "FEEDBACK_ACCESS_LOG": "", **env}) \
+        with production_stack(env={"FEEDBACK_RATELIMIT_ENABLED": "false", **env}, site=site) \
                 as (nginx, gunicorn, _redis):
             url = nginx.url
             # Warm-up (connections, caches), then a clean database count.
@@ -153,10 +155,15 @@ def main() -> int:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     results = []
-    for key in args.setup:
-        r = run_setup(key, args.duration, args.connections, args.threads)
-        results.append(r)
-        print(json.dumps(r), flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        site = Path(tmp) / "site"
+        built = build_site(site)
+        if built.returncode != 0:
+            sys.exit(f"mkdocs build failed: {built.stderr[-2000:]}")
+        precompress(site)
+        for key in args.setup:
+            results.append(run_setup(key, args.duration, args.connections, args.threads, site))
+            print(json.dumps(results[-1]), flush=True)
     print("\n| Setup | Submissions/s | p50 ms | p90 ms | p99 ms | max ms | Acknowledged (201) | Other answers | "
           "Socket errors | Rows added | Acknowledged but missing | integrity | Load avg before |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
