@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -28,7 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from benchmarks.production_stack import production_stack  # noqa: E402
+from benchmarks.production_stack import gunicorn_pids, production_stack  # noqa: E402
 from tests.fixtures_deploy import precompress  # noqa: E402
 from tests.fixtures_site import build_site  # noqa: E402
 
@@ -105,12 +106,21 @@ def run_setup(key: str, duration: int, connections: int, threads: int, site: Pat
             time.sleep(1)
             before = _rows(gunicorn.database)
             load = os.getloadavg()
+            cpu_before = {"gunicorn": _cpu(gunicorn_pids(gunicorn.proc.pid)), "nginx": _cpu(gunicorn_pids(nginx.proc.pid)),
+                          "redis": _cpu([_redis.proc.pid])}
+            children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
             refs = tmp / "refs"
             refs.mkdir()
             started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
             done = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s",
                                    "--timeout", "10s", "-s", str(script), url, str(refs), "run"],
                                   capture_output=True, text=True, timeout=duration + 60)
+            children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = {"gunicorn": _cpu(gunicorn_pids(gunicorn.proc.pid)) - cpu_before["gunicorn"],
+                   "nginx": _cpu(gunicorn_pids(nginx.proc.pid)) - cpu_before["nginx"],
+                   "redis": _cpu([_redis.proc.pid]) - cpu_before["redis"],
+                   "wrk": (children_after.ru_utime + children_after.ru_stime
+                           - children_before.ru_utime - children_before.ru_stime)}
             time.sleep(1)  # in-flight requests finish
             after = _rows(gunicorn.database)
             stored = _references(gunicorn.database)
@@ -127,7 +137,21 @@ def run_setup(key: str, duration: int, connections: int, threads: int, site: Pat
     return {"setup": key, "label": label, "started": started, "load_before": load, **result,
             "rate": len(acked) / result["duration_s"], "acknowledged": len(acked),
             "non_201": len(other), "rows_added": after - before, "lost": len(acked - stored),
-            "integrity": integrity, "connections": connections, "threads": threads}
+            "integrity": integrity, "connections": connections, "threads": threads,
+            "cpu_ms_per_request": {k: v * 1000 / max(1, result["requests"]) for k, v in cpu.items()}}
+
+
+def _cpu(pids) -> float:
+    """CPU seconds (user + system) used so far by these processes, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
 
 
 def _rows(database) -> int:
@@ -165,13 +189,14 @@ def main() -> int:
             results.append(run_setup(key, args.duration, args.connections, args.threads, site))
             print(json.dumps(results[-1]), flush=True)
     print("\n| Setup | Submissions/s | p50 ms | p90 ms | p99 ms | max ms | Acknowledged (201) | Other answers | "
-          "Socket errors | Rows added | Acknowledged but missing | integrity | Load avg before |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
+          "Socket errors | Rows added | Acknowledged but missing | integrity | CPU ms/request: gunicorn, nginx, Redis, wrk | Load avg before |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|")
     for r in results:
         errors = r["connect_errors"] + r["read_errors"] + r["write_errors"] + r["timeouts"]
         print(f"| {r['label']} | {r['rate']:,.0f} | {r['p50']:.1f} | {r['p90']:.1f} | {r['p99']:.1f} | {r['max']:.0f} "
               f"| {r['acknowledged']:,} | {r['non_201']} | {errors} | {r['rows_added']:,} | {r['lost']} "
-              f"| {r['integrity']} | {r['load_before'][0]:.2f} |")
+              f"| {r['integrity']} | {', '.join(f'{v:.2f}' for v in r['cpu_ms_per_request'].values())} "
+              f"| {r['load_before'][0]:.2f} |")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=1))
