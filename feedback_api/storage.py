@@ -6,7 +6,9 @@ Rules this module keeps (see FINDINGS.md):
 - WAL, foreign keys on, a busy timeout of at least 10 s, synchronous from config (FULL by
   default: an acknowledged submission survives a power cut, not only a crash).
 - A write that reads first runs in BEGIN IMMEDIATE (`immediate(db)`): a deferred BEGIN fails
-  with SQLITE_BUSY_SNAPSHOT under concurrent writers, which no busy timeout retries.
+  with SQLITE_BUSY_SNAPSHOT under concurrent writers, which no busy timeout retries. Writers
+  queue first (a thread lock, then an flock shared by the workers): SQLite's busy handler
+  sleeps up to 100 ms between tries, which was the whole p99 under load.
 - Migrations run once, under a file lock, from `flask init-db`, gunicorn's on_starting hook,
   or the first app start that finds one pending; never concurrently in every worker.
 Other parts (moderation) add their statements here and their schema changes as new
