@@ -76,6 +76,10 @@ def bundle_css(site: Path, config) -> None:
     pruned = purge(material[0], site)
     css = (pruned if pruned is not None else material[0].read_text(encoding="utf-8"))
     css = css.rstrip() + "\n" + minify_css(ours.read_text(encoding="utf-8"))
+    forms = site / "assets" / "forms.css"  # the forms' styles (hooks/forms.py), in the same file
+    if forms.is_file():
+        css += minify_css(forms.read_text(encoding="utf-8"))
+        forms.unlink()
     digest = hashlib.sha256(css.encode()).hexdigest()[:10]
     name = f"site.{digest}.css"
     (site / "assets" / "stylesheets" / name).write_text(css, encoding="utf-8")

@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.fixtures_editors",
     "tests.fixtures_loop",
     "tests.fixtures_deploy",
+    "tests.fixtures_forms",
 ]
