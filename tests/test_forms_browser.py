@@ -30,11 +30,10 @@ def unique(lang: str) -> str:
     return f"When is the next Kafalat payment? Nobody in my village knows. {tag}"
 
 
-def shot(page, name: str, locator: str | None = None) -> None:
+def shot(page, name: str) -> None:
+    """The whole page (an element shot would catch Material's sticky header over the form)."""
     ARTIFACTS.mkdir(exist_ok=True)
-    target = page.locator(locator) if locator else page
-    kwargs = {} if locator else {"full_page": True}
-    target.screenshot(path=str(ARTIFACTS / f"forms-{name}.png"), **kwargs)
+    page.screenshot(path=str(ARTIFACTS / f"forms-{name}.png"), full_page=True)
 
 
 def outside_requests(page, origin: str) -> list:
@@ -60,7 +59,7 @@ def test_question_is_stored_and_can_be_checked(lang, phone, onebox, onebox_rows)
     page.fill("#fb-contact", "0300 1234567")
     page.check("input[name=consent_to_contact]")
     if not js:
-        shot(page, f"{lang}-nojs-form", "form.fb-form[method=post]")
+        shot(page, f"{lang}-nojs-form")
     page.click("form.fb-form[method=post] button[type=submit]")
 
     if js:   # answered in place: same page, the service's confirmation in the reader's language
@@ -204,7 +203,7 @@ def test_network_drop_keeps_the_text_and_a_retry_sends_it(browser, onebox, onebo
         assert page.evaluate("document.activeElement.classList.contains('fb-notice')")
         assert page.input_value("#fb-message") == message
         assert not onebox_rows("SELECT 1 FROM submissions WHERE message = ?", (message,))
-        shot(page, "ur-js-offline", "form.fb-form[method=post]")
+        shot(page, "ur-js-offline")
 
         context.set_offline(False)
         page.reload()                                   # kept on the phone across a reload
