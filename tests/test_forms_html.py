@@ -47,6 +47,7 @@ def test_form_result_pages_are_valid_html(onebox, browser, tmp_path):
     try:
         page.goto(onebox.url + "/ur/feedback/")
         page.fill("#fb-message", " ")
+        page.locator("form.fb-form[method=post][data-js]").wait_for()
         page.click("form.fb-form[method=post] button[type=submit]")
         page.locator(".fb-error-summary").wait_for()
         pages["ur-site-errors-in-place"] = "<!doctype html>\n" + page.evaluate("document.documentElement.outerHTML")

@@ -57,6 +57,8 @@ def test_question_and_rating_cross_to_the_service_and_back(two_origins, phone):
     assert page.get_attribute("form.fb-form[method=post]", "action") == service.url + "/api/v1/submissions"
     message = f"سوال دوسری جگہ سے {uuid.uuid4().hex[:8]}"
     page.fill("#fb-message", message)
+    if js:
+        page.locator("form.fb-form[method=post][data-js]").wait_for()
     page.click("form.fb-form[method=post] button[type=submit]")
     page.locator(".fb-reference").wait_for()
     reference = page.inner_text(".fb-reference").strip()
@@ -79,6 +81,8 @@ def test_question_and_rating_cross_to_the_service_and_back(two_origins, phone):
 
     page.goto(site_origin + "/ur/about/")
     page.check("form.fb-rating input[value=yes]")
+    if js:
+        page.locator("form.fb-rating[data-js]").wait_for()
     page.click("form.fb-rating button[type=submit]")
     thanks = i18n.t("ur", "rating.thanks_title")
     if js:

@@ -1,6 +1,8 @@
 /*
  * The site's forms, enhanced (they work without this: plain posts, 303 to the service's pages).
- * Loaded deferred on pages with a post form (hooks/forms.py, overrides/main.html).
+ * Loaded by a small inline script in overrides/main.html on the reader's first touch of a form
+ * that posts (or at once when this page holds text they wrote but did not send); its data-*
+ * attributes are copied onto this script: data-offline (the reader's language), data-districts.
  * - Submits in place: posts the same form data and shows what the service answers (its own
  *   confirmation, thank-you or error page, whose <main> holds the same markup and strings in
  *   the reader's language), so the page, the reference and the errors need no copy here.
@@ -8,7 +10,7 @@
  *   contact only in sessionStorage, gone when the tab closes, as phones are often shared),
  *   restored after a reload, forgotten once sent. When the network drops it says so in the
  *   reader's language (data-offline) and the reader presses Send again.
- * - "Was this page helpful?": the comment box shows once "No" is chosen.
+ * - "Was this page helpful?": the comment box hides while "Yes" is chosen (shown for "No").
  * - District suggestions (data/districts.yml, as assets/districts.json) load on first focus.
  * Comments stay on lines of their own: hooks/forms.py drops those lines when publishing.
  */
@@ -66,9 +68,10 @@
   }
 
   function commentBox(form) {
-    var box = form.querySelector(".fb-comment"), no = form.querySelector("input[name=helpful][value=no]");
-    if (!box || !no) return;
-    var show = function () { box.hidden = !no.checked && !box.querySelector("textarea").value; };
+    var box = form.querySelector(".fb-comment");
+    if (!box || !form.querySelector("input[name=helpful][value=yes]")) return;
+    var yes = form.querySelector("input[name=helpful][value=yes]");
+    var show = function () { box.hidden = yes.checked && !box.querySelector("textarea").value; };
     form.addEventListener("change", show);
     show();
   }
@@ -76,7 +79,7 @@
   function districts(form) {
     var input = form.querySelector("input[list]"), list = input && d.getElementById(input.getAttribute("list"));
     if (!list || !DISTRICTS) return;
-    input.addEventListener("focus", function () {
+    var fill = function () {
       if (list.options.length || list.loading) return;
       list.loading = true;
       fetch(DISTRICTS).then(function (r) { return r.json(); }).then(function (data) {
@@ -90,7 +93,10 @@
           });
         });
       }).catch(function () { list.loading = false; });
-    });
+    };
+    input.addEventListener("focus", fill);
+    // This script may arrive while the reader is already in the field.
+    if (d.activeElement === input) fill();
   }
 
   // Links and form targets in the service's answer, made absolute (the service may be
@@ -191,6 +197,8 @@
   }
 
   function enhance(form) {
+    // Marked, so that tests (and styles) can tell an enhanced form from a plain one.
+    form.setAttribute("data-js", "");
     restore(form);
     commentBox(form);
     districts(form);
