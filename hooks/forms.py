@@ -84,7 +84,6 @@ def on_page_context(context, page, config, nav):
         "rating": rating,
         # forms.js enhances post forms only: the check page's GET form needs nothing more.
         "script": name == FEEDBACK_PAGE or rating is not None,
-        "offline": _shared.t(lang, "form.offline"),
     }
     return context
 
@@ -100,6 +99,18 @@ def districts_json() -> str:
             labels[lang] = region["names"].get(lang) or region["names"].get(fallback) or region["names"]["en"]
         regions.append({"names": labels, "districts": region["districts"]})
     return json.dumps({"regions": regions}, ensure_ascii=False, separators=(",", ":"))
+
+
+OFFLINE_LINE = "  var OFFLINE = {};"
+
+
+def with_strings(source: str) -> str:
+    """forms.js with its "not sent" message in every language (data/strings: form.offline)."""
+    if OFFLINE_LINE not in source:
+        raise PluginError(f"docs/assets/forms.js lacks the line {OFFLINE_LINE.strip()!r} "
+                          "that hooks/forms.py fills with the strings")
+    table = {lang: _shared.t(lang, "form.offline") for lang in _shared.i18n.languages()}
+    return source.replace(OFFLINE_LINE, "  var OFFLINE = " + json.dumps(table, ensure_ascii=False) + ";", 1)
 
 
 def shrink_js(source: str) -> str:
@@ -128,5 +139,5 @@ def on_post_build(config):
     (site / DISTRICTS).write_text(districts_json(), encoding="utf-8")
     script = site / SCRIPT
     if script.is_file():
-        script.write_text(shrink_js(script.read_text(encoding="utf-8")), encoding="utf-8")
+        script.write_text(shrink_js(with_strings(script.read_text(encoding="utf-8"))), encoding="utf-8")
 

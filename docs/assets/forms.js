@@ -2,14 +2,14 @@
  * The site's forms, enhanced (they work without this: plain posts, 303 to the service's pages).
  * Loaded by a small inline script in overrides/main.html on the reader's first touch of a form
  * that posts (or at once when this page holds text they wrote but did not send); its data-*
- * attributes are copied onto this script: data-offline (the reader's language), data-districts.
+ * attributes are copied onto this script (data-districts: the district suggestions).
  * - Submits in place: posts the same form data and shows what the service answers (its own
  *   confirmation, thank-you or error page, whose <main> holds the same markup and strings in
  *   the reader's language), so the page, the reference and the errors need no copy here.
  * - Keeps the reader's text: saved while typing (the message in localStorage; name and
  *   contact only in sessionStorage, gone when the tab closes, as phones are often shared),
  *   restored after a reload, forgotten once sent. When the network drops it says so in the
- *   reader's language (data-offline) and the reader presses Send again.
+ *   reader's language (OFFLINE) and the reader presses Send again.
  * - "Was this page helpful?": the comment box hides while "Yes" is chosen (shown for "No").
  * - District suggestions (data/districts.yml, as assets/districts.json) load on first focus.
  * Comments stay on lines of their own: hooks/forms.py drops those lines when publishing.
@@ -18,7 +18,9 @@
   "use strict";
   var d = document, me = d.currentScript;
   if (!me || !window.fetch || !window.FormData || !window.URLSearchParams || !window.DOMParser) return;
-  var OFFLINE = me.getAttribute("data-offline");
+  // "Not sent, no connection" in every language, filled in from data/strings by hooks/forms.py
+  // when the site is built: here, and not in every page, it costs a page nothing.
+  var OFFLINE = {};
   var DISTRICTS = me.getAttribute("data-districts");
   var PERSONAL = { name: 1, contact: 1, consent_to_contact: 1 };
   var TIMEOUT = 60000;
@@ -187,7 +189,7 @@
     }).then(function (response) {
       return response.text().then(function (html) { answered(form, response, html); });
     }).catch(function () {
-      notice(form, [OFFLINE]);
+      notice(form, [OFFLINE[form.getAttribute("lang")] || OFFLINE.en]);
     }).then(function () {
       clearTimeout(timer);
       form.busy = false;
