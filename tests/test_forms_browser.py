@@ -77,6 +77,10 @@ def test_question_is_stored_and_can_be_checked(lang, phone, onebox, onebox_rows)
         assert page.evaluate("document.activeElement.tagName") == "H2"
         assert i18n.t(lang, "confirm.title") in done.inner_text()
         reference = page.inner_text(".fb-done .fb-reference").strip()
+        # big and clear, left to right inside a right-to-left page
+        assert page.eval_on_selector(".fb-done .fb-reference", "e => parseFloat(getComputedStyle(e).fontSize)") >= 24
+        assert page.eval_on_selector(".fb-done .fb-reference", "e => getComputedStyle(e).direction") == "ltr"
+        shot(page, f"{lang}-js-confirmation")
     else:    # 303 to the service's confirmation page
         assert re.search(r"/api/v1/submissions/[0-9A-Z-]+/received\?lang=" + lang + "$", page.url)
         assert page.get_attribute("html", "lang") == lang
