@@ -106,13 +106,6 @@ def submit(mod_app):
 
 @pytest.fixture
 def mod_rows(mod_app):
-    import sqlite3
+    from tests.fixtures_service import read_rows
 
-    def rows(sql: str, params=()):
-        conn = sqlite3.connect(mod_app.config["DATABASE"])
-        conn.row_factory = sqlite3.Row
-        try:
-            return [dict(r) for r in conn.execute(sql, params)]
-        finally:
-            conn.close()
-    return rows
+    return lambda sql, params=(): read_rows(mod_app.config["DATABASE"], sql, params)

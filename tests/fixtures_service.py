@@ -112,17 +112,20 @@ def make_service_app(tmp_path):
     storage.close_thread_connections()
 
 
+def read_rows(db_path: str, sql: str, params=()) -> list[dict]:
+    """Rows straight from a database file, through a fresh connection (what is really stored)."""
+    conn = sqlite3.connect(db_path)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute(sql, params)]
+    finally:
+        conn.close()
+
+
 @pytest.fixture
 def db_rows(service_app):
-    """rows("SELECT ...", params) straight from the database file, through a fresh connection."""
-    def rows(sql: str, params=()):
-        conn = sqlite3.connect(service_app.config["DATABASE"])
-        conn.row_factory = sqlite3.Row
-        try:
-            return [dict(r) for r in conn.execute(sql, params)]
-        finally:
-            conn.close()
-    return rows
+    """rows("SELECT ...", params) from the service app's database file."""
+    return lambda sql, params=(): read_rows(service_app.config["DATABASE"], sql, params)
 
 
 # ---------------------------------------------------------------- a real gunicorn
