@@ -145,7 +145,10 @@ def name_toggles(output: str, lang: str) -> str:
         name = html.escape(_shared.t(lang, key))
         output = output.replace(f'data-md-toggle="{toggle}" type="checkbox"',
                                 f'data-md-toggle="{toggle}" type="checkbox" aria-label="{name}"', 1)
-    return output
+    # The search panel is a dialog; axe and Lighthouse want it named too.
+    name = html.escape(_shared.t(lang, "site.search_label"))
+    return output.replace('class="md-search" data-md-component="search" role="dialog"',
+                          f'class="md-search" data-md-component="search" role="dialog" aria-label="{name}"', 1)
 
 
 def finish(output: str, config) -> str:
