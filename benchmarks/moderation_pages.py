@@ -26,7 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from feedback_api import create_app, i18n, references, storage, storage_moderation as sm  # noqa: E402
+from feedback_api import create_app, i18n, references, storage  # noqa: E402
+from feedback_api.storage import moderation as sm  # noqa: E402
 from feedback_api import validation  # noqa: E402
 
 URDU = ("کفالت کی قسط کب ملے گی رقم نہیں آئی لنگر میں کھانا ختم ہو گیا نشوونما مرکز کے اوقات "
