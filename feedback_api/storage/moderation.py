@@ -9,7 +9,6 @@ see them only in their own queue (`sensitive=True` filter), never mixed into the
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import statistics
 
