@@ -12,7 +12,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import feed
     from .limits import limiter
 
-    instance = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("FEEDBACK_INSTANCE_PATH")
+    instance = (test_config or {}).get("INSTANCE_PATH") or config.from_environment("INSTANCE_PATH")
     app = Flask(__name__, instance_path=instance or None, instance_relative_config=True)
     config.load(app, test_config)
     os.makedirs(app.instance_path, exist_ok=True)

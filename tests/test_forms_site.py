@@ -64,7 +64,7 @@ def test_feedback_page_has_the_form_in_its_language(reader, built_site, lang):
 def test_form_limits_are_the_services(reader, built_site):
     """maxlength in the built pages = the limits validation.py enforces (feedback_api/config.py)."""
     doc = page(reader, built_site, "en", "feedback")
-    limits = service_config.DEFAULTS
+    limits = {s.name: s.default for s in service_config.SETTINGS}
     for field, key in (("#fb-message", "MESSAGE_MAX_CHARS"), ("#fb-name", "NAME_MAX_CHARS"),
                        ("#fb-contact", "CONTACT_MAX_CHARS"), ("#fb-district", "DISTRICT_MAX_CHARS")):
         assert int(doc.get_attribute(field, "maxlength")) == limits[key], field

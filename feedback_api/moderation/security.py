@@ -24,29 +24,13 @@ csrf = CSRFProtect()
 ROLES = ("moderator", "admin")
 MIN_PASSWORD_CHARS = 12
 
-DEFAULTS = {
-    # werkzeug's scrypt (about 0.1 s per check on our 2 cores). Tests set a cheap pbkdf2.
-    "PASSWORD_METHOD": "scrypt",
-    "MODERATION_IDLE_MINUTES": 30,        # no request for this long: signed out
-    "MODERATION_SESSION_HOURS": 12,       # signed out after this long whatever happens
-    # Failed sign-ins only (flask-limiter counts a failure when the page comes back with 401).
-    "LIMIT_SIGN_IN_ADDRESS": "20 per 15 minutes;100 per day",
-    "LIMIT_SIGN_IN_USER": "10 per 15 minutes;50 per day",
-    "MODERATION_PAGE_SIZE": 50,
-    # None: secure cookies (Secure, __Host- name) in production only, so that plain
-    # http://127.0.0.1 works in development. True/False forces it.
-    "MODERATION_SECURE_COOKIES": None,
-}
-
 # No script at all: every moderation page works without JavaScript.
 MODERATION_CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
                   "frame-ancestors 'none'; base-uri 'none'")
 
 
 def configure(app: Flask) -> None:
-    # config.load already read every FEEDBACK_* variable and test_config: defaults fill gaps.
-    for key, value in DEFAULTS.items():
-        app.config.setdefault(key, value)
+    # config.load read every setting (feedback_api/config.py): here only what Flask derives from them.
     secure = app.config["MODERATION_SECURE_COOKIES"]
     if secure is None:
         secure = app.config["ENV"] == "production"
