@@ -28,7 +28,7 @@ from flask.cli import with_appcontext
 
 from . import i18n, storage
 from .storage import feed as storage_feed
-from .moderation.text import mask_numbers
+from .text import mask_numbers
 
 bp = Blueprint("feed", __name__, url_prefix="/api/v1")
 

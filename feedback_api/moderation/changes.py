@@ -13,9 +13,9 @@ import re
 
 from flask import abort, redirect, request, url_for
 
-from .. import i18n, references, storage, validation
+from .. import i18n, references, storage, text, validation
 from ..storage import feed as storage_feed
-from . import bp, security, text
+from . import bp, security
 from .views import render, valid_date, viewer
 
 TEXT_MAX_CHARS = 1000

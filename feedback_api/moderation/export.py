@@ -11,9 +11,9 @@ import json
 
 from flask import Response, abort, request, stream_with_context
 
-from .. import storage
+from .. import storage, text
 from ..storage import audit, moderation as sm
-from . import bp, security, text
+from . import bp, security
 from .views import parse_filters, viewer
 
 FREE_TEXT = ("message", "district", "page", "answer", "notes")

@@ -9,9 +9,9 @@ from urllib.parse import parse_qsl, urlsplit
 from flask import abort, redirect, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from .. import storage
+from .. import storage, text
 from ..storage import moderation as sm
-from . import bp, coding, security, text
+from . import bp, coding, security
 from .views import page_number, page_size, parse_filters, query_args, render, viewer
 
 MAX_BULK = 2000  # one transaction; a bigger wave takes a second click

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from flask import abort, current_app, redirect, request, url_for
 
-from .. import i18n, references, sensitive, storage, validation
+from .. import i18n, references, sensitive, storage, text, validation
 from ..storage import audit, moderation as sm
-from . import bp, coding, security, text
+from . import bp, coding, security
 from .views import STATUSES, render, viewer
 
 ANSWER_MAX_CHARS = 5000

@@ -11,9 +11,9 @@ from flask import Flask, current_app, g, render_template, request
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 
-from .. import i18n, storage, validation
+from .. import i18n, storage, text, validation
 from ..storage import moderation as sm
-from . import bp, coding, security, text
+from . import bp, coding, security
 
 STATUSES = storage.STATUSES
 CHANNELS = storage.CHANNELS

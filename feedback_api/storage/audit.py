@@ -14,11 +14,11 @@ def record(db: Database, user_id, action: str, submission_id=None, before=None, 
     """Append one audit entry; callers are inside `immediate(db)` with the change itself."""
     db.conn.execute(
         "INSERT INTO audit_log (at, user_id, action, submission_id, before, after, detail)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [now(), user_id, action, submission_id,
-         json.dumps(before, ensure_ascii=False, sort_keys=True) if before is not None else None,
-         json.dumps(after, ensure_ascii=False, sort_keys=True) if after is not None else None,
-         detail])
+        " VALUES (:at, :user_id, :action, :submission_id, :before, :after, :detail)",
+        {"at": now(), "user_id": user_id, "action": action, "submission_id": submission_id,
+         "before": json.dumps(before, ensure_ascii=False, sort_keys=True) if before is not None else None,
+         "after": json.dumps(after, ensure_ascii=False, sort_keys=True) if after is not None else None,
+         "detail": detail})
 
 
 def append(db: Database, user_id, action: str, submission_id=None, before=None, after=None,
@@ -30,30 +30,24 @@ def append(db: Database, user_id, action: str, submission_id=None, before=None, 
 
 
 def entries(db: Database, filters: dict, limit: int, offset: int) -> tuple[list[dict], int]:
-    clauses, params = ["1 = 1"], []
-    if filters.get("user"):
-        clauses.append("u.username = ?")
-        params.append(filters["user"])
-    if filters.get("action"):
-        clauses.append("l.action = ?")
-        params.append(filters["action"])
-    if filters.get("reference"):
-        clauses.append("s.reference = ?")
-        params.append(filters["reference"])
-    if filters.get("date_from"):
-        clauses.append("l.at >= ?")
-        params.append(filters["date_from"] + "T00:00:00Z")
-    if filters.get("date_to"):
-        clauses.append("l.at <= ?")
-        params.append(filters["date_to"] + "T23:59:59Z")
-    where = " AND ".join(clauses)
+    """One page of the log, newest first, and how many entries match `filters` in all."""
+    known = {"user": "u.username = :user", "action": "l.action = :action",
+             "reference": "s.reference = :reference", "date_from": "l.at >= :date_from",
+             "date_to": "l.at <= :date_to"}
+    params = {key: filters[key] for key in known if filters.get(key)}
+    if "date_from" in params:
+        params["date_from"] += "T00:00:00Z"
+    if "date_to" in params:
+        params["date_to"] += "T23:59:59Z"
+    where = " AND ".join(["1 = 1", *(known[key] for key in params)])
     joins = " FROM audit_log l LEFT JOIN users u ON u.id = l.user_id LEFT JOIN submissions s ON s.id = l.submission_id"
-    total = db.conn.execute(f"SELECT count(*){joins} WHERE {where}", params).fetchone()[0]
+    total = db.conn.execute(f"SELECT count(*) AS n{joins} WHERE {where}", params).fetchone()["n"]
     rows = dicts(db.conn.execute(
         f"SELECT l.id, l.at, l.action, l.before, l.after, l.detail, u.username, s.reference{joins}"
-        f" WHERE {where} ORDER BY l.id DESC LIMIT ? OFFSET ?", [*params, limit, offset]))
+        f" WHERE {where} ORDER BY l.id DESC LIMIT :limit OFFSET :offset",
+        {**params, "limit": limit, "offset": offset}))
     return rows, total
 
 
 def actions(db: Database) -> list[str]:
-    return [r[0] for r in db.conn.execute("SELECT DISTINCT action FROM audit_log ORDER BY action")]
+    return [r["action"] for r in db.conn.execute("SELECT DISTINCT action FROM audit_log ORDER BY action")]

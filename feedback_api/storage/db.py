@@ -37,9 +37,8 @@ def ago(seconds: int) -> str:
 
 
 def dicts(cursor) -> list[dict]:
-    """A cursor's rows as dicts keyed by column name."""
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
+    """A cursor's rows as plain dicts (for templates, JSON and callers that add keys)."""
+    return [dict(row) for row in cursor.fetchall()]
 
 
 def one(cursor) -> dict | None:
@@ -50,11 +49,13 @@ def one(cursor) -> dict | None:
 # ---------------------------------------------------------------- connections
 
 def connect(path: str, synchronous: str = "FULL", busy_timeout: float = 15) -> Database:
-    """A new connection with our pragmas. The caller owns it (one thread only)."""
+    """A new connection with our pragmas; rows are mappings. The caller owns it (one thread only).
+    SQL in this package binds named parameters (`:name` with a dict), never by position."""
     if str(synchronous).upper() not in ("FULL", "NORMAL", "EXTRA"):
         raise ValueError(f"SQLITE_SYNCHRONOUS must be FULL, NORMAL or EXTRA, not {synchronous!r}")
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, timeout=float(busy_timeout))
+    conn.row_factory = sqlite3.Row   # rows read by column name (row["reference"]), not position
     db = Database(conn, execute_plugins=False)
     db.path = os.path.abspath(path)  # names this database's in-process write lock
     conn.execute("PRAGMA foreign_keys = ON")

@@ -10,7 +10,7 @@ import re
 
 from markupsafe import Markup, escape
 
-from .. import i18n
+from . import i18n
 
 # ASCII, Extended Arabic-Indic (Urdu ۰-۹), Arabic-Indic (٠-٩) and full-width digits.
 DIGIT = "0-9\u06f0-\u06f9\u0660-\u0669\uff10-\uff19"
