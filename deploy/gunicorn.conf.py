@@ -5,7 +5,7 @@
   FEEDBACK_WORKERS > 1 set FEEDBACK_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0 (else each
   worker allows the full limit).
 - Migrations run once here, in the master before any worker forks (on_starting), never
-  concurrently in each worker (FINDINGS); workers open their own connections after the fork.
+  concurrently in each worker (docs/dev/0002-migrations.md); workers open their own connections after the fork.
 The FEEDBACK_* settings below are read through the service's settings schema
 (feedback_api/config.py: README "Settings"), so an impossible value stops the start, named.
 """

@@ -113,24 +113,6 @@ def with_strings(source: str) -> str:
     return source.replace(OFFLINE_LINE, "  var OFFLINE = " + json.dumps(table, ensure_ascii=False) + ";", 1)
 
 
-def shrink_js(source: str) -> str:
-    """forms.js without its comment lines and indentation (about a third of its bytes).
-    Safe because forms.js keeps every comment on lines of its own (tests/test_forms_site.py)."""
-    out, in_block = [], False
-    for line in source.splitlines():
-        stripped = line.strip()
-        if in_block:
-            in_block = "*/" not in stripped
-            continue
-        if stripped.startswith("/*"):
-            in_block = "*/" not in stripped
-            continue
-        if not stripped or stripped.startswith("//"):
-            continue
-        out.append(stripped)
-    return "\n".join(out) + "\n"
-
-
 @event_priority(-250)  # once, after the i18n plugin has built every language
 def on_post_build(config):
     if not build.is_final_post_build(config):
@@ -139,5 +121,5 @@ def on_post_build(config):
     (site / DISTRICTS).write_text(districts_json(), encoding="utf-8")
     script = site / SCRIPT
     if script.is_file():
-        script.write_text(shrink_js(with_strings(script.read_text(encoding="utf-8"))), encoding="utf-8")
+        script.write_text(with_strings(script.read_text(encoding="utf-8")), encoding="utf-8")  # scripts.py minifies
 

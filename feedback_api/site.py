@@ -1,6 +1,6 @@
 """Owns one-box mode: the built static site (FEEDBACK_SITE_DIR) served at /, with a 404 page
 in the language of the path (site/<lang>/404.html), because site/404.html is whichever
-language the build wrote last (FINDINGS)."""
+language the build wrote last (docs/dev/0003-per-language-404.md)."""
 from __future__ import annotations
 
 from pathlib import Path

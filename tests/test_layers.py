@@ -2,6 +2,7 @@
 outside tests/ edits sys.path: the packages are installed (`pip install -e .`), not found by path."""
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -12,13 +13,16 @@ SKIP = {".git", ".venv", "node_modules", "tests", "site", "instance", "test-arti
 
 
 def project_files(*suffixes: str) -> list[Path]:
+    """The project's own files with these suffixes (and deploy/'s scripts), outside SKIP."""
     found = []
-    for path in ROOT.rglob("*"):
-        parts = path.relative_to(ROOT).parts
-        if parts[0] in SKIP or "__pycache__" in parts or not path.is_file():
-            continue
-        if path.suffix in suffixes or (path.parent.name == "deploy" and not path.suffix):
-            found.append(path)
+    for folder, dirs, files in os.walk(ROOT):
+        here = Path(folder)
+        dirs[:] = [d for d in dirs if d != "__pycache__" and not (here == ROOT and (d in SKIP or d.startswith(".")
+                                                                                  and d != ".github"))]
+        for name in files:
+            path = here / name
+            if path.suffix in suffixes or (here.name == "deploy" and not path.suffix):
+                found.append(path)
     return found
 
 
@@ -34,3 +38,34 @@ def test_no_sys_path_edits_outside_tests():
                  if re.search(r"\bsys\.path\b|PYTHONPATH", p.read_text(encoding="utf-8", errors="replace"))]
     assert offenders == []
     assert "pythonpath" not in (ROOT / "pytest.ini").read_text()
+
+
+# Notes kept outside this repository (a team's shared folder, its findings and design files):
+# the code must not need or cite them; docs/dev/ holds the decisions in the repository.
+OUTSIDE = re.compile(r"FINDINGS|\.\./shared\b|/work/shared|shared/source|\b(?:DESIGN|STYLE)\.md\b|facts-sources")
+
+
+def test_no_reference_to_files_outside_the_repository():
+    this = Path(__file__).resolve()
+    offenders = []
+    for path in project_files(".py", ".md", ".yml", ".yaml", ".toml", ".json", ".html", ".js", ".css",
+                              ".txt", ".ini", ".cfg", ".conf", ".service", ".timer", ".env", ".example",
+                              ".cjs", ".sh"):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        offenders += [f"{path.relative_to(ROOT)}:{n}" for n, line in enumerate(text.splitlines(), 1)
+                      if OUTSIDE.search(line)]
+    for path in (ROOT / "tests").rglob("*.py"):
+        if path.resolve() != this:
+            offenders += [f"{path.relative_to(ROOT)}:{n}" for n, line in
+                          enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if OUTSIDE.search(line)]
+    for path in (ROOT / "scripts").iterdir():
+        offenders += [f"{path.relative_to(ROOT)}:{n}" for n, line in
+                      enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if OUTSIDE.search(line)]
+    assert offenders == []
+
+
+def test_decision_records_are_not_published_and_are_all_listed():
+    records = sorted(p.name for p in (ROOT / "docs" / "dev").glob("[0-9]*.md"))
+    index = (ROOT / "docs" / "dev" / "README.md").read_text(encoding="utf-8")
+    assert records and all(f"({name})" in index for name in records)
+    assert "dev/" in (ROOT / "mkdocs.yml").read_text(encoding="utf-8").split("exclude_docs:", 1)[1].split("\n\n")[0]

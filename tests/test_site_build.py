@@ -225,7 +225,7 @@ def test_every_page_loads_one_pruned_fingerprinted_stylesheet(built_site):
 
 
 def test_no_page_asks_for_a_sitemap(built_site):
-    """Material's JavaScript fetched sitemap.xml once per language on every page (FINDINGS)."""
+    """Material's JavaScript fetched sitemap.xml once per language on every page (docs/dev/0004)."""
     for path in built_site.rglob("*"):
         if path.suffix in (".html", ".js", ".css"):
             assert "sitemap" not in path.read_text(encoding="utf-8"), path
