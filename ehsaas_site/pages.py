@@ -92,6 +92,7 @@ def load_mkdocs_config(root: Path = ROOT) -> dict:
         pass
     # mkdocs.yml holds !!python/... tags (the slugify function); their values don't matter here.
     Loader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
+    Loader.add_constructor("!ENV", lambda loader, node: None)   # site_url from the environment
     return yaml.load((root / "mkdocs.yml").read_text(encoding="utf-8"), Loader=Loader)
 
 

@@ -70,11 +70,23 @@ def site_context(config, page=None) -> dict:
         "home_path": urlsplit(config.site_url or "/").path.rstrip("/") + "/" + root,
         "footer_links": [(root + name[:-3] + "/", key) for name, key in FOOTER_PAGES
                          if name in _pages_in_build],
+        "alternates": alternates(config, page) if page is not None else [],
         "t": lambda key, **values: build.t(lang, f"site.{key}", **values),
     }
 
 
 @event_priority(-150)  # after the i18n plugin (-100) has sorted files per language
+def alternates(config, page) -> list[dict]:
+    """This page in every built language (each exists: an untranslated page shows the fallback
+    text), as absolute addresses under site_url, the default language also as x-default."""
+    base = (config.site_url or "/").rstrip("/") + "/"
+    root = build.language_root(config, build.current_language(config))
+    path = page.url.removeprefix(root) if root else page.url
+    found = [{"lang": lang, "href": base + build.language_root(config, lang) + path}
+             for lang in build.built_languages(config)]
+    return found + [{"lang": "x-default", "href": found[0]["href"]}] if found else []
+
+
 def on_files(files, config):
     _pages_in_build.clear()
     _pages_in_build.update(getattr(f, "norm_src_uri", f.src_uri) for f in files.documentation_pages())
