@@ -10,7 +10,7 @@ import unicodedata
 
 import yaml
 
-from .i18n import DATA_DIR
+from . import i18n
 
 # Letters that vary by keyboard, language or disguise, folded to one: Arabic-script variants
 # and the Sindhi and Pashto letters nearest Urdu (aspirates as letter + ه), and Cyrillic and
@@ -97,7 +97,7 @@ def _rules() -> dict:
     """The YAML, folded like a message and indexed by each term's first three characters (or the
     whole term when shorter): matching is then two dictionary look-ups per word (a regex alternation of hundreds of terms was ~30 times
     slower than the old four-list matcher on the busiest route)."""
-    table = yaml.safe_load((DATA_DIR / "sensitive_keywords.yml").read_text(encoding="utf-8"))
+    table = yaml.safe_load((i18n.data_dir() / "sensitive_keywords.yml").read_text(encoding="utf-8"))
     index: dict[str, list[tuple[str, bool, str]]] = {}
     for kind in ("terms", "words"):
         for group, by_language in table[kind].items():
