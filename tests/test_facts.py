@@ -9,8 +9,9 @@ import re
 import pytest
 from mkdocs.exceptions import PluginError
 
-from tests.test_site_hooks import facts as hook, i18n
-from tools import facts as data
+from ehsaas_site import facts as hook
+from feedback_api import i18n
+from ehsaas_site import facts_report as data
 
 TODAY = dt.date(2026, 11, 29)
 SOURCE = {"publisher": "BISP", "title": "Complaint Mechanism", "url": "https://bisp.gov.pk/complaint-mechanism/",

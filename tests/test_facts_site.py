@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.test_site_build import LANGS, SITE_URL, html_pages
-from tools import facts as data
+from ehsaas_site import facts_report as data
 from feedback_api.i18n import t
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,7 +13,7 @@ import yaml
 
 from benchmarks.page_weight import local_file, page_url, resources
 from feedback_api.i18n import t, text_direction
-from tools.facts import is_official
+from ehsaas_site.facts_report import is_official
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"

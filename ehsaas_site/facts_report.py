@@ -2,10 +2,10 @@
 checking every entry, turning a fact into what a page shows, and the report of every fact with
 its source and age.
 
-    python -m tools.facts                        # every fact, its source, when it was checked
-    python -m tools.facts --max-age-months 6     # mark facts not checked for 6 months as due
-    python -m tools.facts --format markdown      # the same as a table (CI's job summary)
-    python -m tools.facts --fail-on-due          # exit 1 when a fact is due for re-checking
+    python -m ehsaas_site.facts_report                     # every fact, its source, when checked
+    python -m ehsaas_site.facts_report --max-age-months 6  # facts not checked for 6 months: due
+    python -m ehsaas_site.facts_report --format markdown   # the same as a table (CI's job summary)
+    python -m ehsaas_site.facts_report --fail-on-due       # exit 1 when a fact is due
 
 The report also goes to $GITHUB_STEP_SUMMARY when that is set (GitHub Actions). A problem in
 the data (a value without a full source, a missing or future `checked` date, a web address not
@@ -26,9 +26,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-FACTS_FILE = ROOT / "data" / "facts.yml"
-SITES_FILE = ROOT / "data" / "official_sites.yml"
+from feedback_api.i18n import data_dir
+
 KINDS = ("text", "phone", "sms", "web", "statement")
 SOURCE_FIELDS = ("publisher", "title", "url", "published")
 # A published date as the source gives it: a day, a month or a year, or an undated page.
@@ -36,11 +35,13 @@ PUBLISHED = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$|^undated$")
 DEFAULT_MAX_AGE_MONTHS = 12
 
 
-def load_facts(path: Path = FACTS_FILE) -> dict:
+def load_facts(path: Path | None = None) -> dict:
+    path = path or data_dir() / "facts.yml"
     return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
 
 
-def official_domains(path: Path = SITES_FILE) -> list[str]:
+def official_domains(path: Path | None = None) -> list[str]:
+    path = path or data_dir() / "official_sites.yml"
     return sorted((yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("domains") or {})
 
 
@@ -171,12 +172,12 @@ def format_markdown(rows: list[Row], found: list[str], max_age_months: int) -> s
 
 
 def main(argv: list[str] | None = None, today: dt.date | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.facts", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m ehsaas_site.facts_report", description=__doc__.split("\n\n")[0])
     parser.add_argument("--max-age-months", type=int, default=DEFAULT_MAX_AGE_MONTHS,
                         help="facts checked this many months ago or more are due (default 12)")
     parser.add_argument("--format", choices=("text", "markdown"), default="text")
     parser.add_argument("--fail-on-due", action="store_true", help="exit 1 if a fact is due")
-    parser.add_argument("--facts", type=Path, default=FACTS_FILE, help=argparse.SUPPRESS)
+    parser.add_argument("--facts", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     today = today or dt.date.today()
     facts = load_facts(args.facts)
