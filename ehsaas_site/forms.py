@@ -87,7 +87,9 @@ def form_for(page, config) -> str:
     if name in (FEEDBACK_PAGE, CHECK_PAGE) and api_base(config) is None:
         return official_channels(lang)
     if name == FEEDBACK_PAGE:
-        return partials.render_feedback_form(lang, {}, {}, action(config, "submissions"), districts=False)
+        # The page's own path goes with the message, so moderators see where it was sent from.
+        return partials.render_feedback_form(lang, {"page": page_path(page)}, {}, action(config, "submissions"),
+                                             districts=False)
     if name == CHECK_PAGE:
         return partials.render_lookup_form(lang, {}, {}, action(config, "submissions"))
     return ""

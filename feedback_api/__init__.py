@@ -24,7 +24,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if app.config["MIGRATE_ON_START"] and storage.pending(app.config["DATABASE"]):
         storage.migrate(app.config["DATABASE"])
 
-    app.jinja_env.globals.update(forms.template_globals(), site_home=public.site_home)
+    app.jinja_env.globals.update(forms.template_globals(), site_home=public.site_home, site_url=public.site_url)
     limiter.init_app(app)
     if app.config["CORS_ORIGINS"]:
         from flask_cors import CORS
