@@ -9,7 +9,8 @@ from flask import Flask
 
 def create_app(test_config: dict | None = None) -> Flask:
     from . import config, errors, forms, maintenance, moderation, ops, public, site, storage
-    from . import feed
+    from . import feed, sms
+    from .sms import store as _sms_store  # noqa: F401  (registers the SMS migration)
     from .limits import limiter
 
     instance = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("FEEDBACK_INSTANCE_PATH")
@@ -33,6 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(public.bp)
     feed.init_app(app)  # GET /api/v1/feed.json (no CSRF needed: it only reads)
     moderation.init_app(app)  # also CSRF for the whole app, public.bp exempt
+    sms.init_app(app)  # Kannel's routes (CSRF-exempt, secret-guarded), sms-sender
     ops.init_app(app)
     maintenance.init_app(app)  # backup-rotate, restore, retention commands
     errors.init_app(app)

@@ -152,7 +152,7 @@ class Gunicorn:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 20) -> "Gunicorn":
-        self.port = free_port()
+        self.port = self.port or free_port()  # a caller may choose it first (Kannel needs it)
         env = {**os.environ, "FEEDBACK_INSTANCE_PATH": str(self.instance),
                "FEEDBACK_DATABASE": str(self.database), "FEEDBACK_SECRET_KEY": SECRET,
                "FEEDBACK_BIND": f"127.0.0.1:{self.port}", "FEEDBACK_ACCESS_LOG": "",
