@@ -10,7 +10,6 @@ from flask import Flask
 def create_app(test_config: dict | None = None) -> Flask:
     from . import config, errors, forms, maintenance, moderation, ops, public, site, storage
     from . import feed, sms
-    from .sms import store as _sms_store  # noqa: F401  (registers the SMS migration)
     from .limits import limiter
 
     instance = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("FEEDBACK_INSTANCE_PATH")

@@ -63,7 +63,7 @@ class Keyword:
 
 
 def _data() -> dict:
-    return yaml.safe_load((i18n.DATA_DIR / "sms_keywords.yml").read_text(encoding="utf-8"))
+    return yaml.safe_load((i18n.data_dir() / "sms_keywords.yml").read_text(encoding="utf-8"))
 
 
 @functools.cache

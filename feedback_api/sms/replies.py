@@ -16,7 +16,6 @@ from flask import current_app
 from .. import i18n
 from . import parts
 
-DOCS = i18n.DATA_DIR.parent / "docs"
 SUMMARY_PARTS, MENU_PARTS, RECEIPT_PARTS, STATUS_PARTS, ANSWER_PARTS = 2, 2, 2, 3, 3
 
 
@@ -24,7 +23,7 @@ SUMMARY_PARTS, MENU_PARTS, RECEIPT_PARTS, STATUS_PARTS, ANSWER_PARTS = 2, 2, 2, 
 def summary(lang: str, slug: str) -> str:
     """The page's one-SMS summary in `lang` (English if the page has no translation)."""
     for code in (lang, i18n.DEFAULT_LANGUAGE):
-        path = DOCS / code / "programme" / f"{slug}.md"
+        path = i18n.data_dir().parent / "docs" / code / "programme" / f"{slug}.md"
         if path.is_file():
             text = path.read_text(encoding="utf-8")
             if text.startswith("---"):
