@@ -9,6 +9,7 @@ UCS-2, and concatenated parts (UDH) joined back in order.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -18,6 +19,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import quote_from_bytes, unquote_to_bytes
 
 import pytest
@@ -235,22 +237,15 @@ class Phones:
             phone.close()
 
 
-@pytest.fixture
-def kannel_stack(tmp_path):
-    """The service under gunicorn (SMS on) + Kannel on loopback + phones: .server (Gunicorn),
-    .kannel, .phones. The outbox sender is started by the test (`sms_sender`)."""
+@contextlib.contextmanager
+def _stack(tmp_path: Path, env: dict):
     if not (os.path.exists(BEARERBOX) and os.path.exists(FAKESMSC)):
         pytest.fail("Kannel is not installed: scripts/setup --test installs kannel and kannel-extras")
     server = Gunicorn(tmp_path / "instance")
     server.port = free_port()
     kannel = Kannel(tmp_path / "kannel", server.url)
-    server.extra_env = {**kannel.service_env(), "FEEDBACK_SMS_POLL_SECONDS": "0.2"}
-
-    class Stack:
-        pass
-
-    stack = Stack()
-    stack.server, stack.kannel, stack.phones, stack.senders = server, kannel, Phones(kannel), []
+    server.extra_env = {**kannel.service_env(), "FEEDBACK_SMS_POLL_SECONDS": "0.2", **env}
+    stack = SimpleNamespace(server=server, kannel=kannel, phones=Phones(kannel), senders=[])
     try:
         server.start()
         kannel.start()
@@ -260,6 +255,21 @@ def kannel_stack(tmp_path):
             stop_process(proc)
         kannel.stop()
         server.stop()
+
+
+@pytest.fixture
+def kannel_stack(tmp_path):
+    """The service under gunicorn (SMS on) + Kannel on loopback + phones: .server (Gunicorn),
+    .kannel, .phones. No outbox sender: the test starts `flask sms-sender` (`sms_sender`)."""
+    with _stack(tmp_path, {}) as stack:
+        yield stack
+
+
+@pytest.fixture
+def kannel_onebox(tmp_path):
+    """The same, in one-box mode: the service sends the outbox from its own thread."""
+    with _stack(tmp_path, {"FEEDBACK_SMS_SENDER_THREAD": "true"}) as stack:
+        yield stack
 
 
 def sms_sender(stack, **env) -> subprocess.Popen:
