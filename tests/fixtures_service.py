@@ -168,7 +168,7 @@ class Gunicorn:
             try:
                 if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
                     return self
-            except requests.ConnectionError:
+            except requests.RequestException:  # not up yet, or too slow on a busy machine
                 pass
             time.sleep(0.1)
         raise RuntimeError(f"gunicorn did not answer within {timeout}s: {self.read_log()}")
