@@ -48,6 +48,10 @@ def _maybe_text(text: str) -> str | None:
     return text.strip() or None
 
 
+def _number(text: str) -> float:
+    return float(text.strip())
+
+
 def _origins(text: str) -> list[str]:
     return [o.strip() for o in text.split(",") if o.strip()]
 
@@ -55,6 +59,7 @@ def _origins(text: str) -> list[str]:
 # kind -> (parse from text, the Python types a test's mapping may give, what to write)
 KINDS: dict[str, tuple[Callable, tuple, str]] = {
     "int": (_int, (int,), "a whole number"),
+    "number": (_number, (int, float), "a number"),
     "bool": (_bool, (bool,), "true or false"),
     "auto-bool": (_maybe_bool, (bool, type(None)), "true, false or auto"),
     "text": (str, (str,), "text"),
@@ -196,6 +201,33 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BACKUP_KEEP", "int", 14, "backups `backup-rotate` keeps", at_least(1)),
     Setting("RETENTION_DAYS", "int", 365, "contact details and address hashes older than this are erased "
             "by `retention` (365 to confirm with the programme)", at_least(1)),
+    # --- SMS through Kannel (feedback_api/sms/; README "SMS")
+    # Kannel -> us: HTTP Basic user and secret in Kannel's post-url; no secret turns SMS off.
+    Setting("SMS_INBOUND_USER", "text", "kannel", "user in Kannel's post-url (HTTP Basic)"),
+    Setting("SMS_INBOUND_SECRET", "optional-text", None, "Kannel's password on `/api/v1/sms/*`; unset: SMS off"),
+    Setting("SMS_ALLOWED_ADDRESSES", "text", "127.0.0.1/32,::1/128", "networks that may call the SMS routes"),
+    # Per number (a keyed hash of it): generous for a person, a wall for a flood.
+    Setting("SMS_LIMIT_PER_NUMBER", "text", "10 per minute;60 per hour;200 per day",
+            "texts taken from one number; more get no reply and are not stored", rate_limits),
+    # us -> Kannel: smsbox's sendsms interface and its sendsms-user.
+    Setting("SMS_SENDSMS_URL", "text", "http://127.0.0.1:13013/cgi-bin/sendsms", "Kannel smsbox's sendsms address"),
+    Setting("SMS_SENDSMS_USER", "text", "feedback", "Kannel's sendsms-user"),
+    Setting("SMS_SENDSMS_PASSWORD", "optional-text", None, "its password; unset: no replies are sent"),
+    Setting("SMS_FROM", "optional-text", None, "the short code or sender id, if the operator wants one"),
+    Setting("SMS_SERVICE_URL", "text", "http://127.0.0.1:8000", "how Kannel reaches this service "
+            "(delivery reports)", site_url),
+    Setting("SMS_STATUS_URL", "optional-text", None, "status page in replies, e.g. "
+            "`https://example.org/api/v1/submissions/{reference}`"),
+    Setting("SMS_SENDER_THREAD", "bool", False, "one box: send replies from a thread of the app"),
+    Setting("SMS_POLL_SECONDS", "number", 1.0, "how often the sender looks for replies to send",
+            lambda v: None if 0 < v <= 60 else "must be more than 0 and at most 60"),
+    Setting("SMS_SEND_BATCH", "int", 50, "replies sent per round", between(1, 1000)),
+    Setting("SMS_SEND_TIMEOUT_SECONDS", "int", 10, "seconds to wait for Kannel", between(1, 120)),
+    Setting("SMS_RETRY_BASE_SECONDS", "int", 5, "first wait before a failed reply is tried again "
+            "(then doubled)", between(0, 3600)),
+    Setting("SMS_RETRY_MAX_SECONDS", "int", 600, "longest wait between tries", between(1, 86400)),
+    Setting("SMS_MAX_ATTEMPTS", "int", 8, "tries before a reply waits in the moderators' list",
+            between(1, 100)),
     # --- gunicorn (deploy/gunicorn.conf.py)
     Setting("BIND", "text", "127.0.0.1:8000", "address gunicorn listens on", app=False),
     Setting("WORKERS", "int", 1, "gunicorn processes (more than 1: Redis rate-limit counters)",

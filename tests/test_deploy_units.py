@@ -21,7 +21,8 @@ from tests.fixtures_deploy import NGINX, Nginx, nginx_main_conf
 from tests.fixtures_service import ROOT, SECRET, free_port
 
 UNITS = ROOT / "deploy" / "systemd"
-SERVICES = ["ehsaas-feedback.service", "ehsaas-backup.service", "ehsaas-retention.service"]
+SERVICES = ["ehsaas-feedback.service", "ehsaas-backup.service", "ehsaas-retention.service",
+            "ehsaas-bearerbox.service", "ehsaas-smsbox.service", "ehsaas-sms-sender.service"]
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
 
 
