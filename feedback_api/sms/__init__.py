@@ -3,14 +3,17 @@ means and what to answer (conversation.py, keywords.py, replies.py), the outbox 
 sender (store.py, sender.py), and message length (parts.py). The service speaks only to
 Kannel; Kannel speaks to the operator's SMS centre (or to fakesmsc in tests).
 
-`init_app(app)` adds the settings' defaults, the routes, the `sms-sender` command, and in
-one-box mode the sender thread. `queue_answer()` is called by moderation when an answer is
-published, inside the transaction that saves it.
+`init_app(app)` adds the routes, the `sms-sender` command, and in one-box mode the sender
+thread (the settings are in feedback_api/config.py). `queue_answer()` is registered with
+storage/moderation.py's ANSWER_PUBLISHED and runs when an answer is published, inside the
+transaction that saves it.
 """
 from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+
+from ..storage import moderation as storage_moderation
 
 
 
@@ -19,6 +22,8 @@ def init_app(app: Flask) -> None:
     from . import routes
 
     app.config["SMS_ALLOWED_NETWORKS"] = routes.allowed_networks(app.config["SMS_ALLOWED_ADDRESSES"])
+    if queue_answer not in storage_moderation.ANSWER_PUBLISHED:  # once per process, not per app
+        storage_moderation.ANSWER_PUBLISHED.append(queue_answer)
     security.csrf.exempt(routes.bp)    # Kannel carries no session; the secret guards it
     app.register_blueprint(routes.bp)
     app.cli.add_command(sender_command)

@@ -18,6 +18,9 @@ from . import audit
 from .db import dicts as _dicts, immediate, now, one as _one
 
 QUEUE_ORDER = "s.received_at DESC, s.id DESC"
+# Called as hook(db, submission_id, body, language) inside the transaction that publishes an
+# answer. The SMS channel registers its own (feedback_api/sms), so storage imports no service part.
+ANSWER_PUBLISHED: list = []
 OLDEST_FIRST = "s.received_at, s.id"
 OPEN_STATUSES = ("new", "in_review")
 
@@ -337,8 +340,8 @@ def save_answer(db: Database, submission_id: int, user_id: int, body: str, langu
                  "published": published, "listed": listed_value}
         audit.record(db, user_id, "answer_publish" if publish else "answer_save", submission_id, before, after)
         if publish:
-            from ..sms import queue_answer  # the SMS to the submitter, in this same transaction
-            queue_answer(db, submission_id, body, language)
+            for hook in ANSWER_PUBLISHED:  # e.g. the SMS to the submitter, in this same transaction
+                hook(db, submission_id, body, language)
             changes = {"status": "answered"}
             if sub["status"] != "answered":
                 db.conn.execute("UPDATE submissions SET status = 'answered', updated_at = ?,"
