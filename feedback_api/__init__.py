@@ -8,7 +8,7 @@ from flask import Flask
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    from . import config, errors, forms, maintenance, moderation, ops, public, site, storage
+    from . import bodies, config, errors, forms, maintenance, moderation, ops, public, site, storage
     from . import feed
     from .limits import limiter
 
@@ -21,6 +21,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+    app.wsgi_app = bodies.ChunkedBodyLimit(app.wsgi_app, app.config)
     if app.config["MIGRATE_ON_START"] and storage.pending(app.config["DATABASE"]):
         storage.migrate(app.config["DATABASE"])
 

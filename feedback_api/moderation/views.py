@@ -63,16 +63,16 @@ def parse_filters(args) -> dict:
     return filters
 
 
-LONG_NUMBER = re.compile(r"\d{5,}")
-
-
 def search_words(raw) -> str | None:
-    """The search box's words. For moderators, words holding a long number are dropped:
-    searching for a CNIC or phone number would tell them which message holds it, though they
-    see such numbers masked."""
+    """The search box's words. For moderators, words holding a number they would see masked, or
+    five digits or more in any digit set, are dropped: searching for a CNIC or phone number would
+    tell them which message holds it."""
     words = " ".join((raw if isinstance(raw, str) else "").split())[:200].split()
     if not security.is_admin():
-        words = [w for w in words if not LONG_NUMBER.search(w.translate(text._DIGIT_VALUE))]
+        # Masking keeps every character's place, so the masked words line up with the typed ones.
+        masked = (text.mask_numbers(" ".join(words)) or "").split()
+        words = [w for w, m in zip(words, masked)
+                 if text.MASK not in m and len(text.ascii_digits(w)) < 5]
     return " ".join(words) or None
 
 
