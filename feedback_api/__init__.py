@@ -8,7 +8,7 @@ from flask import Flask
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    from . import bodies, config, errors, forms, maintenance, moderation, ops, public, site, storage
+    from . import bodies, config, errors, forms, maintenance, moderation, ops, public, site, storage, urls
     from . import feed
     from .limits import limiter
 
@@ -25,6 +25,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if app.config["MIGRATE_ON_START"] and storage.pending(app.config["DATABASE"]):
         storage.migrate(app.config["DATABASE"])
 
+    urls.init_app(app)  # before the blueprints: their <int:...> rules are row ids
     app.jinja_env.globals.update(forms.template_globals(), site_home=public.site_home)
     limiter.init_app(app)
     if app.config["CORS_ORIGINS"]:

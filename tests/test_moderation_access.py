@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from flask.sessions import SecureCookieSessionInterface
+from werkzeug.routing import IntegerConverter
 
 from feedback_api import storage
 from tests.fixtures_moderation import PASSWORD, Staff, add_user
@@ -26,7 +27,7 @@ def moderation_routes(app):
         if not rule.rule.startswith("/moderation"):
             continue
         # Routes other parts add (e.g. /changes/<int:change_id>) get a sample of their type.
-        args = {name: SAMPLE_ARGS.get(name, 1 if type(rule._converters[name]).__name__ == "IntegerConverter" else "x")
+        args = {name: SAMPLE_ARGS.get(name, 1 if isinstance(rule._converters[name], IntegerConverter) else "x")
                 for name in rule.arguments}
         with app.test_request_context():
             from flask import url_for

@@ -12,6 +12,7 @@ from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 
 from .. import i18n, storage, storage_moderation as sm, validation
+from ..urls import whole_number
 from . import bp, coding, security, text
 
 STATUSES = storage.STATUSES
@@ -22,9 +23,6 @@ STATUS_LABELS = {"new": "New", "in_review": "In review", "answered": "Answered",
 CHANNEL_LABELS = {"web": "Website", "town_hall": "Town hall", "feedback_session": "Feedback session",
                   "helpline": "Helpline call", "sms": "SMS", "field_visit": "Field visit"}
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-bp.before_request(security.require_user)
-bp.after_request(security.security_headers)
 
 
 def valid_date(value) -> str | None:
@@ -61,6 +59,34 @@ def parse_filters(args) -> dict:
         # The sensitive queue is triage: whoever has waited longest comes first.
         filters["order"] = "oldest" if filters["sensitive"] else "newest"
     return filters
+
+
+FILTER_NAMES = {"status": "Status", "kind": "Kind", "component": "Programme part", "language": "Language",
+                "channel": "Channel", "topic_code": "Topic code", "date_from": "From date",
+                "date_to": "To date", "district": "District", "q": "Search", "sensitive": "Sensitive queue",
+                "order": "Order"}
+
+
+def filter_problems(args, filters: dict) -> list[str]:
+    """Filters in the query string that `parse_filters` had to drop or change: the queue shows
+    the rest, but an export must not quietly hold more than was asked for."""
+    problems = []
+    for key, label in FILTER_NAMES.items():
+        raw = args.get(key)
+        if raw is None or raw == "":
+            continue
+        if key == "q":
+            if filters["q"] != " ".join(raw.split())[:200]:
+                problems.append(f"{label}: words with long numbers cannot be searched by moderators")
+        elif key == "district":
+            if filters["district"] != raw.strip():
+                problems.append(f"{label}: at most 100 characters")
+        elif key == "sensitive":
+            if filters["sensitive"] != raw:
+                problems.append(f"{label}: only admins, with the value 1")
+        elif filters[key] != raw:
+            problems.append(f"{label}: {raw[:40]!r} is not a value it can take")
+    return problems
 
 
 def search_words(raw) -> str | None:
@@ -165,6 +191,33 @@ def error_page(status: int, title: str, message: str):
     return render_template("moderation/error.html", title=title, message=message), status
 
 
+def _has_control(value: str, allowed: str) -> bool:
+    return any((c < " " and c not in allowed) or "\x7f" <= c <= "\x9f" for c in value)
+
+
+def refuse_control_characters():
+    """Blueprint before_request: a NUL (or another control character) in a query string or a
+    form field is refused with a clear 400 before anything runs (SQLite and FTS5 fail on NUL
+    in the middle of a request otherwise). Tabs and line breaks are fine in form fields."""
+    for key, value in request.args.items(multi=True):
+        if _has_control(key, "") or _has_control(value, ""):
+            return error_page(400, "Not understood",
+                              f"The address holds an invisible control character (in {key[:40]!r}), "
+                              "so nothing was done. Type the search or filter again.")
+    if request.method == "POST":
+        for key, value in request.form.items(multi=True):
+            if _has_control(key, "") or _has_control(value, "\t\r\n"):
+                return error_page(400, "Not understood",
+                                  "The form holds an invisible control character, so nothing was "
+                                  "saved. Go back, type the text again and send it.")
+    return None
+
+
+bp.before_request(refuse_control_characters)  # first: nothing else reads a request it refuses
+bp.before_request(security.require_user)
+bp.after_request(security.security_headers)
+
+
 @bp.errorhandler(CSRFError)
 def csrf_error(exc):
     return error_page(400, "Form expired",
@@ -201,8 +254,7 @@ def page_size() -> int:
 
 
 def page_number() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 100000 else 1
+    return whole_number(request.args.get("page"), 1, 99999, default=1)
 
 
 def render(template: str, **context) -> str:
