@@ -24,8 +24,9 @@ import click
 from flask import Blueprint, Response, current_app, request
 from flask.cli import with_appcontext
 
-from . import i18n, storage, storage_feed
+from . import i18n, storage
 from .disclosure import public_text
+from .storage import feed as storage_feed
 
 bp = Blueprint("feed", __name__, url_prefix="/api/v1")
 

@@ -14,8 +14,9 @@ import datetime as dt
 
 from flask import request
 
-from .. import i18n, storage, storage_feed, storage_moderation as sm
+from .. import i18n, storage
 from ..disclosure import public_text
+from ..storage import feed as storage_feed, moderation as sm
 from . import bp, coding, text
 from .views import render, valid_date
 

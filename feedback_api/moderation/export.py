@@ -13,7 +13,8 @@ import json
 
 from flask import Response, abort, request, stream_with_context
 
-from .. import storage, storage_moderation as sm
+from .. import storage
+from ..storage import audit, moderation as sm
 from . import bp, security, text
 from .views import error_page, filter_problems, parse_filters, viewer
 
@@ -71,8 +72,8 @@ def export(fmt):
     rows = sm.export_rows(db, filters, viewer(), personal)
     first = next(rows, None)
     rows = itertools.chain([first] if first is not None else [], rows)
-    sm.audit(db, viewer()["id"], "export", None, None,
-             {"format": fmt, "personal": personal, "filters": {k: v for k, v in filters.items() if v}})
+    audit.append(db, viewer()["id"], "export", None, None,
+                 {"format": fmt, "personal": personal, "filters": {k: v for k, v in filters.items() if v}})
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%MZ")
     if fmt == "csv":
         body, mimetype = _csv_stream(rows), "text/csv"

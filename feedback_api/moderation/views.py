@@ -10,7 +10,8 @@ import re
 from flask import Flask, current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError
 
-from .. import i18n, storage, storage_moderation as sm, validation
+from .. import i18n, storage, validation
+from ..storage import moderation as sm
 from ..urls import whole_number
 from . import bp, coding, security, text
 
