@@ -33,7 +33,7 @@ def retry_after_seconds() -> int:
 
 def handle_rate_limited(exc: RateLimitExceeded):
     seconds = retry_after_seconds()
-    if not _ours():  # e.g. moderation's sign-in limit, when it has no handler of its own
+    if not _ours():  # a limit another part sets on its own paths
         response = exc.get_response()
     elif request.mimetype == validation.FORM and request.method == "POST":
         # Keep what they wrote: the same form again, filled in, with how long to wait.
