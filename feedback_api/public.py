@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import (Blueprint, Response, current_app, jsonify, redirect, render_template,
                    request, url_for)
 
-from . import disclosure, forms, i18n, openapi, references, sensitive, storage, validation
+from . import disclosure, forms, i18n, openapi, references, resubmits, sensitive, storage, validation
 from .limits import client_hash, limiter, lookups_limit, ratings_limit, submissions_limit
 
 bp = Blueprint("public", __name__, url_prefix="/api/v1", static_folder="static",
@@ -114,6 +114,7 @@ def create_submission():
     row["sensitive"] = sensitive.is_sensitive(clean["message"])
     row["message_hash"] = validation.message_hash(clean["message"])
     row["client_hash"] = client_hash()
+    row["resubmit_hash"] = resubmits.resubmit_hash(clean, row["message_hash"], row["client_hash"])
     if clean["honeypot_filled"]:
         # Same answer as a real submission (a bot learns nothing); kept, marked, never shown.
         row["status"], row["spam_reason"] = "spam", "honeypot"

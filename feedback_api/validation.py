@@ -43,6 +43,7 @@ _INVISIBLE_RE = re.compile(f"[\\s{_INVISIBLE}]")
 ONE_LINE_PATTERN = f"^[^{_CONTROLS_ONE_LINE}]*$"
 MULTILINE_PATTERN = f"^[^{_CONTROLS_MULTILINE}]*$"
 PAGE_PATTERN = f"^(/(?!/)[^\\s\\\\{_CONTROLS_ONE_LINE}]*)?$"  # one "/", no spaces, no backslash
+SUBMISSION_KEY_PATTERN = "^([A-Za-z0-9_-]{16,64})?$"  # resubmits.py: "" when the form had none
 MESSAGE_PATTERN = (f"^[^{_CONTROLS_MULTILINE}]*[^\\s{_CONTROLS_MULTILINE}{_INVISIBLE}]"
                    f"[^{_CONTROLS_MULTILINE}]*$")
 
@@ -180,6 +181,16 @@ def clean_district(value, max_chars: int) -> tuple[str | None, str | None]:
     return text, error
 
 
+def clean_submission_key(value) -> tuple[str | None, str | None]:
+    if value is None or value == "":
+        return None, None
+    if not isinstance(value, str):
+        return None, "not_text"
+    if not re.fullmatch(SUBMISSION_KEY_PATTERN, value):
+        return None, "invalid_submission_key"
+    return value, None
+
+
 def message_hash(message: str) -> str:
     """The same words with different spacing or case count as the same message."""
     folded = " ".join(message.casefold().split())
@@ -209,6 +220,7 @@ def submission(data: dict, config, default_language: str) -> tuple[dict, dict]:
     take("name", clean_text(data.get("name"), config["NAME_MAX_CHARS"]))
     take("contact", clean_text(data.get("contact"), config["CONTACT_MAX_CHARS"]))
     take("consent_to_contact", clean_boolean(data.get("consent_to_contact"), default=False))
+    take("submission_key", clean_submission_key(data.get("submission_key")))
     honeypot = data.get("website")
     clean["honeypot_filled"] = bool(honeypot) if not isinstance(honeypot, str) else bool(honeypot.strip())
     return clean, errors
