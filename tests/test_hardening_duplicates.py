@@ -96,8 +96,8 @@ def test_the_static_sites_form_has_an_empty_key_for_forms_js_to_fill():
 
 def test_a_moderator_does_not_see_references_of_duplicates_marked_sensitive(admin, moderator, submit, mod_rows):
     original = submit("When will the payment come?")
-    later = submit("When will the payment come? The agent asked me for money.")
-    hidden = submit("Same question, and the retailer kept 1000 rupees")
+    later = submit("When will the payment come? I registered in March.")
+    hidden = submit("Same question: when does the payment come?")
     for duplicate in (later, hidden):
         assert moderator.post(f"/moderation/submissions/{duplicate}/duplicate",
                               {"duplicate_of": original}).status_code == 303
