@@ -116,3 +116,11 @@ def test_a_moderator_does_not_see_references_of_duplicates_marked_sensitive(admi
     page = moderator.get(f"/moderation/submissions/{later}").get_data(as_text=True)
     assert original not in page
     assert original not in moderator.get("/moderation/export.csv?status=all").get_data(as_text=True)
+
+
+def test_a_bad_key_in_a_form_post_gets_the_form_back_saying_so(api, db_rows):
+    response = api.post("/api/v1/submissions", data={"message": TEXT, "language": "ur", "submission_key": "\u0084"})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "یہ فارم" in page and TEXT in page  # what was typed is kept
+    assert db_rows("SELECT count(*) AS n FROM submissions")[0]["n"] == 0

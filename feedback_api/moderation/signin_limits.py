@@ -28,7 +28,7 @@ from .. import storage
 from ..limits import client_hash, limiter
 from ..storage import audit, moderation as sm
 
-KNOWN_COOKIE = "moderation_known"
+KNOWN_COOKIE = "moderation_known"  # "__Host-moderation_known" where cookies are secure
 _GENERATION_SECONDS = 2 * 86400  # longer than the longest window above
 
 
@@ -143,8 +143,13 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="moderation-known-browser")
 
 
+def _cookie_name() -> str:
+    # Like the session cookie: __Host- (Secure, Path=/, no Domain) where cookies are secure.
+    return ("__Host-" if current_app.config.get("SESSION_COOKIE_SECURE") else "") + KNOWN_COOKIE
+
+
 def _known_names() -> list[str]:
-    raw = request.cookies.get(KNOWN_COOKIE)
+    raw = request.cookies.get(_cookie_name())
     if not raw:
         return []
     max_age = int(current_app.config["SIGN_IN_KNOWN_BROWSER_DAYS"]) * 86400
@@ -163,8 +168,8 @@ def remember_browser(response, username: str):
     """After a successful sign-in: this browser is one the user signs in from (name hashes only)."""
     names = [n for n in _known_names() if n != _name_hash(username)]
     names = [_name_hash(username), *names][:5]
-    secure = current_app.config.get("SESSION_COOKIE_SECURE", False)
-    response.set_cookie(KNOWN_COOKIE, _serializer().dumps(names), httponly=True, secure=secure,
-                        samesite="Lax", path="/moderation/",
+    secure = bool(current_app.config.get("SESSION_COOKIE_SECURE", False))
+    response.set_cookie(_cookie_name(), _serializer().dumps(names), httponly=True, secure=secure,
+                        samesite="Lax", path="/",
                         max_age=int(current_app.config["SIGN_IN_KNOWN_BROWSER_DAYS"]) * 86400)
     return response
