@@ -17,11 +17,14 @@ PUBLIC_STATUS = {"new": "received", "spam": "received", "in_review": "in_review"
 
 
 def insert_submission(db: Database, row: dict, contact: dict | None, duplicate_since: str,
-                      make_reference) -> tuple[str, bool]:
+                      make_reference, also=None) -> tuple[str, bool]:
     """Store one submission (and its contact details) unless it is a resend of one stored since
     `duplicate_since` (the same `resubmit_hash`: feedback_api/resubmits.py says when two sends
-    are one). Returns (reference, created)."""
+    are one). Returns (reference, created). `also(db)`, if given, runs in the same transaction
+    (the SMS channel records the sender's language: one commit)."""
     with immediate(db):
+        if also is not None:
+            also(db)
         if row.get("resubmit_hash"):
             earlier = db.execute(
                 "SELECT reference FROM submissions WHERE resubmit_hash = ? AND received_at >= ?"
