@@ -150,7 +150,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CONTACT_MAX_CHARS", "int", 200, "characters in a phone number or email", between(1, 10_000)),
     Setting("DISTRICT_MAX_CHARS", "int", 100, "characters in a district", between(1, 10_000)),
     Setting("PAGE_MAX_CHARS", "int", 300, "characters in the page a form was sent from", between(1, 10_000)),
-    Setting("DUPLICATE_WINDOW_SECONDS", "int", 600, "the same message from the same client within this "
+    Setting("DUPLICATE_WINDOW_SECONDS", "int", 600, "a resend of one form within this "
             "gets the same reference", at_least(0)),
     # --- the database
     # FULL: in WAL mode NORMAL survives a crash but may lose the last commits on power loss; we say
@@ -184,8 +184,15 @@ SETTINGS: tuple[Setting, ...] = (
     # Failed sign-ins only (flask-limiter counts a failure when the page comes back with 401).
     Setting("LIMIT_SIGN_IN_ADDRESS", "text", "20 per 15 minutes;100 per day", "failed sign-ins per address",
             rate_limits),
-    Setting("LIMIT_SIGN_IN_USER", "text", "10 per 15 minutes;50 per day", "failed sign-ins per account",
-            rate_limits),
+    Setting("LIMIT_SIGN_IN_ADDRESS_USER", "text", "5 per 15 minutes;20 per day",
+            "failed sign-ins per address and account", rate_limits),
+    # Past this, addresses new to the account are slowed (not locked): the owner keeps signing in.
+    Setting("LIMIT_SIGN_IN_USER", "text", "10 per 15 minutes", "failed sign-ins per account from anywhere "
+            "before new addresses are slowed", rate_limits),
+    Setting("LIMIT_SIGN_IN_ADDRESS_USER_SLOWED", "text", "1 per 15 minutes",
+            "failed sign-ins per address while its account is slowed", rate_limits),
+    Setting("SIGN_IN_KNOWN_BROWSER_DAYS", "int", 90, "a browser the user signed in from is never slowed "
+            "for this long", between(1, 3650)),
     Setting("MODERATION_PAGE_SIZE", "int", 50, "submissions per queue page", between(5, 500)),
     # auto: Secure, __Host- cookies in production only, so plain http://127.0.0.1 works in development.
     Setting("MODERATION_SECURE_COOKIES", "auto-bool", None, "Secure `__Host-` session cookie "

@@ -22,7 +22,6 @@ from ..storage import moderation as sm
 
 csrf = CSRFProtect()
 ROLES = ("moderator", "admin")
-MIN_PASSWORD_CHARS = 12
 
 # No script at all: every moderation page works without JavaScript.
 MODERATION_CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -54,14 +53,6 @@ def configure(app: Flask) -> None:
 
 def hash_password(password: str) -> str:
     return generate_password_hash(password, method=current_app.config["PASSWORD_METHOD"])
-
-
-def password_problem(password: str) -> str | None:
-    if not isinstance(password, str) or len(password) < MIN_PASSWORD_CHARS:
-        return f"The password must have at least {MIN_PASSWORD_CHARS} characters."
-    if len(password) > 200:
-        return "The password must have at most 200 characters."
-    return None
 
 
 @functools.cache

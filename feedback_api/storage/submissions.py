@@ -18,18 +18,18 @@ PUBLIC_STATUS = {"new": "received", "spam": "received", "in_review": "in_review"
 
 def insert_submission(db: Database, row: dict, contact: dict | None, duplicate_since: str,
                       make_reference, also=None) -> tuple[str, bool]:
-    """Store one submission (and its contact details) unless the same client sent the same
-    message since `duplicate_since`. Returns (reference, created). `also(db)`, if given, runs
-    in the same transaction (the SMS channel records the sender's language: one commit)."""
+    """Store one submission (and its contact details) unless it is a resend of one stored since
+    `duplicate_since` (the same `resubmit_hash`: feedback_api/resubmits.py says when two sends
+    are one). Returns (reference, created). `also(db)`, if given, runs in the same transaction
+    (the SMS channel records the sender's language: one commit)."""
     with immediate(db):
         if also is not None:
             also(db)
-        if row.get("client_hash"):
+        if row.get("resubmit_hash"):
             earlier = db.execute(
-                "SELECT reference FROM submissions WHERE client_hash = :client_hash"
-                " AND message_hash = :message_hash AND received_at >= :since ORDER BY id LIMIT 1",
-                {"client_hash": row["client_hash"], "message_hash": row["message_hash"],
-                 "since": duplicate_since}).fetchone()
+                "SELECT reference FROM submissions WHERE resubmit_hash = :resubmit_hash"
+                " AND received_at >= :since ORDER BY id LIMIT 1",
+                {"resubmit_hash": row["resubmit_hash"], "since": duplicate_since}).fetchone()
             if earlier:
                 return earlier["reference"], False
         stamp = now()
@@ -39,17 +39,17 @@ def insert_submission(db: Database, row: dict, contact: dict | None, duplicate_s
                 cursor = db.conn.execute(
                     "INSERT INTO submissions (reference, kind, component, language, message, page,"
                     " district, channel, status, spam_reason, sensitive, client_hash, message_hash,"
-                    " received_at, gathered_on, updated_at)"
+                    " resubmit_hash, received_at, gathered_on, updated_at)"
                     " VALUES (:reference, :kind, :component, :language, :message, :page, :district,"
                     " :channel, :status, :spam_reason, :sensitive, :client_hash, :message_hash,"
-                    " :stamp, :gathered_on, :stamp)",
+                    " :resubmit_hash, :stamp, :gathered_on, :stamp)",
                     {"reference": reference, "kind": row["kind"], "component": row["component"],
                      "language": row["language"], "message": row["message"], "page": row.get("page"),
                      "district": row.get("district"), "channel": row.get("channel", "web"),
                      "status": row.get("status", "new"), "spam_reason": row.get("spam_reason"),
                      "sensitive": int(row.get("sensitive", 0)), "client_hash": row.get("client_hash"),
-                     "message_hash": row["message_hash"], "stamp": stamp,
-                     "gathered_on": row.get("gathered_on")})
+                     "message_hash": row["message_hash"], "resubmit_hash": row.get("resubmit_hash"),
+                     "stamp": stamp, "gathered_on": row.get("gathered_on")})
                 break
             except sqlite3.IntegrityError as exc:  # a reference collision: 50 bits, but be sure
                 if "reference" not in str(exc):
