@@ -34,6 +34,8 @@ def test_renders_for_an_operator_smsc_with_secrets_from_the_environment(tmp_path
            f'from=%p&to=%P&id=%I"' in text
     assert f'password = "{SECRETS["FEEDBACK_SMS_SENDSMS_PASSWORD"]}"' in text
     assert 'global-sender = "8877"' in text and 'sendsms-interface = 127.0.0.1' in text
+    # No personal data or secret in Kannel's logs unless asked for (--debug-logs).
+    assert "\naccess-log" not in text and text.count("log-level = 2") == 2
 
 
 @pytest.mark.parametrize("args, env, message", [
