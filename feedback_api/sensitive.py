@@ -132,6 +132,8 @@ def _split_words(text: str, index: dict, categories: tuple) -> set[str]:
     words = text.split(" ")
     found = set()
     for first, second in zip(words, words[1:]):
+        if len(first) > 3 and len(second) > 3:   # a word split in two leaves a short piece
+            continue
         pair = first + second
         for key in (pair[:2], pair[:3]):
             for term, _whole, group in index.get(key, ()):
@@ -173,7 +175,8 @@ def categories(message: str) -> list[str]:
         found |= _split_words(text, rules["index"], rules["categories"])
     # Near-rules read the text without the phrases that only look like them ("kam az kam").
     plain = " ".join(rules["ignore"].sub(" ", text).split())
-    positions = {group: sorted(p) for group, p in _scan(plain, rules["index"]).items()}
+    positions = {group: sorted(p) for group, p in
+                 (in_text if plain == text else _scan(plain, rules["index"])).items()}
     starts = [m.start() for m in re.finditer(r"\S+", plain)]
     positions["number"] = [bisect.bisect_right(starts, m.start()) - 1 for m in _NUMBER.finditer(plain)]
     positions["money"] = sorted(set(positions.get("money", []) + positions["number"]))

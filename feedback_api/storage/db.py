@@ -188,6 +188,10 @@ class _WriterQueue:
         self.thread_lock = threading.Lock()
         self.fd = None
         self.pid = None
+        # Until when (time.monotonic()) a writer outside the queue is known to hold SQLite's
+        # lock: writers then try only briefly, so a burst of requests is answered at once
+        # rather than each holding a thread for the whole wait.
+        self.held_elsewhere_until = 0.0
 
     @contextlib.contextmanager
     def turn(self, deadline: float | None = None):
@@ -226,6 +230,8 @@ class _WriterQueue:
             pause = min(pause * 2, 0.005)
 
 
+# How long a writer tries while the lock is known to be held outside the queue.
+HELD_ELSEWHERE_WAIT_SECONDS = 0.25
 _queues: dict[str, _WriterQueue] = {}
 _queues_guard = threading.Lock()
 
@@ -243,12 +249,21 @@ def immediate(db: Database, wait: float | None = None):
     its turn in this database's writer queue: all in at most `wait` seconds (default the
     connection's write_wait), else StorageBusy. A disk that cannot be written raises
     StorageError; either way nothing of the transaction is kept."""
-    deadline = time.monotonic() + (db.write_wait if wait is None else wait)
+    queue = writer_queue(db.path)
+    start = time.monotonic()
+    deadline = start + (db.write_wait if wait is None else wait)
+    if queue.held_elsewhere_until > start:
+        deadline = min(deadline, start + HELD_ELSEWHERE_WAIT_SECONDS)
     try:
-        with writer_queue(db.path).turn(deadline):
+        with queue.turn(deadline):
             left = max(1, int((deadline - time.monotonic()) * 1000))
             db.conn.execute(f"PRAGMA busy_timeout = {left}")
-            db.conn.execute("BEGIN IMMEDIATE")
+            try:
+                db.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if isinstance(fault(exc), StorageBusy):   # SQLite's lock, not our queue: held elsewhere
+                    queue.held_elsewhere_until = time.monotonic() + HELD_ELSEWHERE_WAIT_SECONDS * 8
+                raise
             try:
                 yield db
                 db.conn.execute("COMMIT")
@@ -264,4 +279,5 @@ def immediate(db: Database, wait: float | None = None):
         if not isinstance(problem, StorageBusy):
             note_fault()
         raise problem from exc
+    queue.held_elsewhere_until = 0.0
     _note_success()
