@@ -173,12 +173,15 @@ def categories(message: str) -> list[str]:
     found = {c for c in rules["categories"] if c in in_text}
     if len(found) < len(rules["categories"]):
         found |= _split_words(text, rules["index"], rules["categories"])
-    # Near-rules read the text without the phrases that only look like them ("kam az kam").
-    plain = " ".join(rules["ignore"].sub(" ", text).split())
-    positions = {group: sorted(p) for group, p in
-                 (in_text if plain == text else _scan(plain, rules["index"])).items()}
-    starts = [m.start() for m in re.finditer(r"\S+", plain)]
-    positions["number"] = [bisect.bisect_right(starts, m.start()) - 1 for m in _NUMBER.finditer(plain)]
+    # Near-rules do not read the phrases that only look like them ("kam az kam", "ke liye").
+    starts = [m.start() for m in re.finditer(r"\S+", text)]
+    ignored = set()
+    for m in rules["ignore"].finditer(text):
+        first = bisect.bisect_right(starts, m.start()) - 1
+        ignored.update(range(first, first + m.group().count(" ") + 1))
+    positions = {group: sorted(p for p in found_at if p not in ignored) for group, found_at in in_text.items()}
+    positions["number"] = [i for i in (bisect.bisect_right(starts, m.start()) - 1 for m in _NUMBER.finditer(text))
+                           if i not in ignored]
     positions["money"] = sorted(set(positions.get("money", []) + positions["number"]))
     for rule in rules["near"]:
         if rule["category"] not in found and _near(rule, positions):
