@@ -40,7 +40,7 @@ def on_starting(server):
 
     from feedback_api import create_app, storage
 
-    app = create_app({"MIGRATE_ON_START": False})
+    app = create_app({"MIGRATE_ON_START": False, "SMS_SENDER_THREAD": False})  # workers send
     try:
         applied = storage.migrate(app.config["DATABASE"])
     except (OSError, sqlite3.Error) as exc:

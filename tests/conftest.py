@@ -9,4 +9,5 @@ pytest_plugins = [
     "tests.fixtures_deploy",
     "tests.fixtures_forms",
     "tests.fixtures_faults",
+    "tests.fixtures_sms",
 ]
