@@ -84,14 +84,6 @@ def fold(text: str) -> str:
 
 # ---------------------------------------------------------------- the data, indexed once
 
-# A sum of money: a number of 3 or more digits, a word for thousand with or without a number
-# before it ("10k", "do hazar", "دو ہزار"), or a number of hundreds ("پانچ سو", "panch sau").
-_SMALL = (r"\d+|ek|aik|do|teen|tin|char|panch|paanch|chay|che|saat|sat|aath|ath|nau|no|das|"
-          r"ایک|یک|دو|تین|چار|پانچ|پنج|چه|سات|اٹه|نو|دس|به|ٹی|ٹره|دری|لس")
-_NUMBER = re.compile(rf"(?<!\w)(?:\d{{3,}}|\d+ k|(?:(?:{_SMALL}) )?(?:thousand|hazar|hazaar|هزار|زره|زر|lakh|لاکه)"
-                     rf"|(?:{_SMALL}) (?:sau|so|hundred|سو|سیو|سل|سوه))(?!\w)")
-
-
 @functools.cache
 def _rules() -> dict:
     """The YAML, folded like a message and indexed by each term's first three characters (or the
@@ -106,7 +98,13 @@ def _rules() -> dict:
                 if folded:
                     index.setdefault(folded[:3], []).append((folded, term.endswith("="), group))
     ignore = sorted({fold(str(t)) for ts in table["ignore"].values() for t in ts}, key=len, reverse=True)
-    return {"index": index, "categories": tuple(table["terms"]), "near": table["near"],
+    # A sum of money: a number of 3 or more digits, a word for thousand with or without a
+    # number before it ("10k", "do hazar", "دو ہزار"), or a number of hundreds ("panch sau").
+    words = {kind: "|".join(sorted({re.escape(fold(str(w))) for w in table["numbers"][kind]}, key=len, reverse=True))
+             for kind in ("small", "hundred", "thousand")}
+    number = re.compile(rf"(?<!\w)(?:\d{{3,}}|\d+ k|(?:(?:\d+|{words['small']}) )?(?:{words['thousand']})"
+                        rf"|(?:\d+|{words['small']}) (?:{words['hundred']}))(?!\w)")
+    return {"index": index, "categories": tuple(table["terms"]), "near": table["near"], "number": number,
             "ignore": re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, ignore)) + r")(?!\w)")}
 
 
@@ -180,7 +178,7 @@ def categories(message: str) -> list[str]:
         first = bisect.bisect_right(starts, m.start()) - 1
         ignored.update(range(first, first + m.group().count(" ") + 1))
     positions = {group: sorted(p for p in found_at if p not in ignored) for group, found_at in in_text.items()}
-    positions["number"] = [i for i in (bisect.bisect_right(starts, m.start()) - 1 for m in _NUMBER.finditer(text))
+    positions["number"] = [i for i in (bisect.bisect_right(starts, m.start()) - 1 for m in rules["number"].finditer(text))
                            if i not in ignored]
     positions["money"] = sorted(set(positions.get("money", []) + positions["number"]))
     for rule in rules["near"]:
