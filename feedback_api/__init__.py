@@ -9,7 +9,7 @@ from flask import Flask
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    from . import config, errors, forms, maintenance, moderation, ops, public, site, storage
+    from . import bodies, config, errors, forms, maintenance, moderation, ops, public, site, storage, urls
     from . import feed, sms
     from .limits import limiter
 
@@ -22,6 +22,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+    app.wsgi_app = bodies.ChunkedBodyLimit(app.wsgi_app, app.config)
     if app.config["MIGRATE_ON_START"]:
         try:
             if storage.pending(app.config["DATABASE"]):
@@ -34,6 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
             app.logger.error("database %s cannot be opened or migrated now: %s",
                              app.config["DATABASE"], exc)
 
+    urls.init_app(app)  # before the blueprints: their <int:...> rules are row ids
     app.jinja_env.globals.update(forms.template_globals(), site_home=public.site_home)
     limiter.init_app(app)
     if app.config["CORS_ORIGINS"]:

@@ -9,7 +9,7 @@ from flask import Flask, current_app, g, request
 from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
-from . import i18n, public, storage, validation
+from . import i18n, logs, public, storage, validation
 from .limits import limiter
 
 CODES = {400: "validation_failed", 404: "not_found", 405: "method_not_allowed",
@@ -45,7 +45,7 @@ def _form_again(status: int, code: str, seconds: int):
 
 def handle_rate_limited(exc: RateLimitExceeded):
     seconds = retry_after_seconds()
-    if not _ours():  # e.g. moderation's sign-in limit, when it has no handler of its own
+    if not _ours():  # a limit another part sets on its own paths
         response = exc.get_response()
     elif request.mimetype == validation.FORM and request.method == "POST":
         response = _form_again(429, "rate_limited", seconds)
@@ -95,7 +95,8 @@ def handle_http_error(exc: HTTPException):
 
 
 def handle_unexpected(exc: Exception):
-    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    current_app.logger.exception("unhandled error on %s %s", logs.one_line(request.method),
+                                 logs.safe_path(request.path))
     if not _ours():
         return InternalServerError()
     return public.error_response(500, "server_error")

@@ -279,8 +279,20 @@ CREATE INDEX sms_outbox_due ON sms_outbox (status, next_attempt_at);
 """)
 
 
-@migration("0005_health_probe")
-def _m0005_health_probe(db: Database) -> None:
+@migration("0005_resubmit_hash")
+def _m0005_resubmit_hash(db: Database) -> None:
+    # A resend is told apart by resubmit_hash (feedback_api/resubmits.py), no longer by the
+    # address and the text, which merged different people behind one carrier address; the old
+    # index served only that check.
+    db.executescript("""
+ALTER TABLE submissions ADD COLUMN resubmit_hash TEXT;
+CREATE INDEX submissions_resubmit ON submissions (resubmit_hash, received_at) WHERE resubmit_hash IS NOT NULL;
+DROP INDEX submissions_duplicates;
+""")
+
+
+@migration("0006_health_probe")
+def _m0006_health_probe(db: Database) -> None:
     # One row that /healthz rewrites (probe_write): proof that the database takes a write.
     db.executescript("""
 CREATE TABLE health_probe (
