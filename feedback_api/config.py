@@ -158,6 +158,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SQLITE_SYNCHRONOUS", "text", "FULL", "FULL, NORMAL or EXTRA (OFF could lose acknowledged "
             "submissions)", one_of("FULL", "NORMAL", "EXTRA")),
     Setting("SQLITE_BUSY_TIMEOUT_SECONDS", "int", 15, "how long a writer waits for the lock", between(1, 600)),
+    # People on the form wait no longer than this for the write lock, then get 503 "try again";
+    # threads stay free for /livez.
+    Setting("SQLITE_WRITE_WAIT_SECONDS", "number", 4, "how long a request waits for the write lock "
+            "before answering 503 with Retry-After", between(0.1, 60)),
+    Setting("HEALTH_MIN_FREE_BYTES", "int", 1024 * 1024, "`/healthz` reports the disk full below this "
+            "much free space where the database lives", at_least(0)),
     Setting("MIGRATE_ON_START", "bool", True, "apply pending migrations at start (once, under a file lock)"),
     # --- rate limits (flask-limiter reads the RATELIMIT_* keys itself)
     Setting("RATELIMIT_ENABLED", "bool", True, "rate limits on"),
