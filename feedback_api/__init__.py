@@ -9,7 +9,7 @@ from flask import Flask
 
 def create_app(test_config: dict | None = None) -> Flask:
     from . import config, errors, forms, maintenance, moderation, ops, public, site, storage
-    from . import feed
+    from . import feed, site_rebuild
     from .limits import limiter
 
     instance = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("FEEDBACK_INSTANCE_PATH")
@@ -37,4 +37,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     maintenance.init_app(app)  # backup-rotate, restore, retention commands
     errors.init_app(app)
     site.init_app(app)
+    site_rebuild.init_app(app)  # answers reach the site: background rebuilds, `rebuild-site`
     return app

@@ -55,6 +55,25 @@ CREATE INDEX answers_public ON answers (published, listed, published_at);
 """)
 
 
+@migrations(name="0004_moderator_language_ratings_time")
+def _m0004_moderator_language_ratings_time(db: Database) -> None:
+    # Each member of staff reads moderation in their own language (English or Urdu today);
+    # the ratings view filters by time over every page.
+    db.executescript("""
+ALTER TABLE users ADD COLUMN language TEXT NOT NULL DEFAULT 'en';
+CREATE INDEX ratings_created ON ratings (created_at);
+-- A listed answer is shown with its question in the public list; one without a question was
+-- reported as listed and never appeared. Say the truth about old rows, refuse new ones.
+UPDATE answers SET listed = 0 WHERE listed = 1 AND trim(COALESCE(public_question, '')) = '';
+CREATE TRIGGER answers_listed_needs_question_insert BEFORE INSERT ON answers
+WHEN NEW.listed = 1 AND trim(COALESCE(NEW.public_question, '')) = ''
+BEGIN SELECT RAISE(ABORT, 'a listed answer needs its public question'); END;
+CREATE TRIGGER answers_listed_needs_question_update BEFORE UPDATE ON answers
+WHEN NEW.listed = 1 AND trim(COALESCE(NEW.public_question, '')) = ''
+BEGIN SELECT RAISE(ABORT, 'a listed answer needs its public question'); END;
+""")
+
+
 def _dicts(cursor) -> list[dict]:
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row)) for row in cursor.fetchall()]

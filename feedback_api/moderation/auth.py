@@ -8,8 +8,9 @@ import hmac
 
 from flask import current_app, g, redirect, request, url_for
 
+from .. import storage, storage_moderation as sm
 from ..limits import client_hash, limiter
-from . import bp, security
+from . import bp, locale, security
 from .views import render
 
 
@@ -34,16 +35,19 @@ def sign_in():
     if request.method == "GET":
         if g.user:
             return redirect(target)
-        notice = "You were signed out after a time without activity. Please sign in again." \
-            if request.args.get("expired") else None
+        notice = locale.mt("sign_in.expired") if request.args.get("expired") else None
         return render("sign_in.html", next=target, notice=notice, username="")
     username = (request.form.get("username") or "").strip()[:100]
     password = request.form.get("password") or ""
     user = security.check_credentials(username, password[:200])
     if user is None:
         return render("sign_in.html", next=target, username=username,
-                      error="That user name and password do not match an active account."), 401
+                      error=locale.mt("sign_in.failed")), 401
     security.start_session(user)
+    chosen = request.form.get("lang")
+    if chosen in locale.ui_languages() and chosen != user.get("language"):
+        # Chosen on the sign-in page: from now on the pages speak it, on any device.
+        sm.set_user_language(storage.get_db(), user["id"], chosen)
     return redirect(target, 303)
 
 

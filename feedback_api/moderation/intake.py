@@ -9,7 +9,7 @@ import datetime as dt
 from flask import current_app, redirect, request, url_for
 
 from .. import i18n, references, sensitive, storage, storage_moderation as sm, validation
-from . import bp
+from . import bp, locale
 from .views import OFFLINE_CHANNELS, render, valid_date, viewer
 
 FIELDS = ("channel", "gathered_on", "district", "kind", "component", "language", "message",
@@ -35,11 +35,11 @@ def check_offline(data: dict) -> tuple[dict, dict]:
     return clean, errors
 
 
-ERROR_TEXT = {"invalid_date": "Enter the date it was gathered (YYYY-MM-DD), not in the future."}
-
-
 def error_text(code: str) -> str:
-    return ERROR_TEXT.get(code) or i18n.t("en", f"errors.{code}")
+    """An error in the reader's language: the public form's words, plus the date's own."""
+    if code == "invalid_date":
+        return locale.mt("intake.invalid_date")
+    return i18n.t(locale.current(), f"errors.{code}")
 
 
 @bp.route("/intake", methods=["GET", "POST"])
