@@ -10,7 +10,7 @@ import functools
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, g, request
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from .. import i18n
 
@@ -46,14 +46,15 @@ def digits(value, lang: str | None = None) -> str:
     return text if own == ASCII_DIGITS else text.translate(str.maketrans(ASCII_DIGITS, own))
 
 
-def mt(key: str, **values) -> str:
+def mt(key: str, **values) -> Markup:
     """The moderation string `key` in this request's language (English where it lacks one),
-    with numbers in its digits."""
+    as HTML: the string escaped, values escaped unless already markup (a <time>), numbers in
+    the language's digits."""
     lang = current()
-    shown = {k: digits(f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else v, lang)
+    shown = {k: digits(f"{v:,}" if isinstance(v, int) else v, lang)
              if isinstance(v, (int, float)) and not isinstance(v, bool) else v
              for k, v in values.items()}
-    return i18n.t(lang, f"moderation.{key}", **shown)
+    return escape(i18n.t(lang, f"moderation.{key}")).format(**shown)
 
 
 # ---------------------------------------------------------------- time
