@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import redirect, request, url_for
 
-from .. import storage, storage_moderation as sm
+from .. import storage
+from ..storage import moderation as sm
 from . import bp, locale, security
 from .views import viewer
 

@@ -8,7 +8,8 @@ import hmac
 
 from flask import current_app, g, redirect, request, url_for
 
-from .. import storage, storage_moderation as sm
+from .. import storage
+from ..storage import moderation as sm
 from ..limits import client_hash, limiter
 from . import bp, locale, security
 from .views import render

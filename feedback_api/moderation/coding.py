@@ -8,15 +8,11 @@ import yaml
 
 from .. import i18n
 
-CODES_FILE = i18n.DATA_DIR / "topic_codes.yml"
-TEMPLATES_DIR = i18n.DATA_DIR / "answer_templates"
-
-
 @functools.cache
 def topic_codes(lang: str = i18n.DEFAULT_LANGUAGE) -> dict[str, str]:
     """code -> label in `lang` (English where the file has no translation), e.g. "COM-PAY" ->
     "Complaint: Payment (amount, timing, ...)". The codes are the same in every language."""
-    table = yaml.safe_load(CODES_FILE.read_text(encoding="utf-8"))
+    table = yaml.safe_load((i18n.data_dir() / "topic_codes.yml").read_text(encoding="utf-8"))
     own = (table.get("translations") or {}).get(lang) or {}
     types = {**table["types"], **(own.get("types") or {})}
     topics = {**table["topics"], **(own.get("topics") or {})}
@@ -25,7 +21,7 @@ def topic_codes(lang: str = i18n.DEFAULT_LANGUAGE) -> dict[str, str]:
 
 @functools.cache
 def _templates(lang: str) -> dict:
-    path = TEMPLATES_DIR / f"{lang}.yml"
+    path = i18n.data_dir() / "answer_templates" / f"{lang}.yml"
     if not path.is_file():
         return {}
     return yaml.safe_load(path.read_text(encoding="utf-8")) or {}

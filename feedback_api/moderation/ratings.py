@@ -9,7 +9,8 @@ import math
 
 from flask import Response, abort, request, stream_with_context
 
-from .. import i18n, storage, storage_moderation as sm, storage_ratings
+from .. import i18n, storage
+from ..storage import audit, ratings as storage_ratings
 from . import bp, dashboard
 from .export import csv_stream, json_stream
 from .views import page_size, render, search_words, viewer
@@ -66,7 +67,7 @@ def ratings_export(fmt):
         abort(404)
     filters = parse_filters(request.args)
     db = storage.get_db()
-    sm.audit(db, viewer()["id"], "export_ratings", None, None, {"format": fmt, "filters": query(filters)})
+    audit.append(db, viewer()["id"], "export_ratings", None, None, {"format": fmt, "filters": query(filters)})
     rows = storage_ratings.export_rows(db, filters)
     body = csv_stream(rows, empty_header="created_at") if fmt == "csv" else json_stream(rows)
     response = Response(stream_with_context(body), mimetype="text/csv" if fmt == "csv" else "application/json")

@@ -1,7 +1,7 @@
 """Owns every SQL statement that reads page ratings for staff ("Was this page helpful?"): per
 page and language with the least helpful first, per day for the over-time view, the comments
 (searchable, paged), the export (no client hash, no id: nothing that points at a person), and
-the one-line summary for the dashboard. Ratings are written by storage.insert_rating."""
+the one-line summary for the dashboard. Ratings are written by submissions.insert_rating."""
 from __future__ import annotations
 
 from sqlite_utils import Database
