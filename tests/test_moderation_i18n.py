@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from feedback_api import storage, storage_moderation as sm
+from feedback_api import storage
+from feedback_api.storage import moderation as sm
 from tests.fixtures_moderation import Staff, add_user
 
 ROOT = Path(__file__).resolve().parent.parent
