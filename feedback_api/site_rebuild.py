@@ -30,7 +30,6 @@ import ctypes.util
 import datetime as dt
 import fcntl
 import json
-import math
 import os
 import shlex
 import shutil
@@ -45,7 +44,6 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-ROOT = Path(__file__).resolve().parent.parent
 MODES = ("auto", "background", "hook", "off")
 DEFAULTS = {
     "SITE_REBUILD": "auto",
@@ -253,6 +251,12 @@ def builds_dir() -> Path:
     return path
 
 
+def project_dir() -> Path:
+    """The folder holding mkdocs.yml, docs/ and data/ (the data directory's parent)."""
+    from . import i18n
+    return i18n.data_dir().parent
+
+
 def build_command(out: Path, feed: Path) -> tuple[list[str], dict]:
     configured = current_app.config.get("SITE_BUILD_COMMAND")
     env = {**os.environ, "SITE_FEED": str(feed), "NO_MKDOCS_2_WARNING": "1"}
@@ -281,7 +285,7 @@ def rebuild(blocking: bool = True, reason: str | None = None) -> dict | None:
             _build(out, Path(feed["path"]))
             _check_complete(out)
             if current_app.config.get("SITE_REBUILD_PRECOMPRESS"):
-                _run([sys.executable, str(ROOT / "deploy" / "precompress.py"), str(out)], dict(os.environ))
+                _run([sys.executable, str(project_dir() / "deploy" / "precompress.py"), str(out)], dict(os.environ))
             swap(out)
             result["ok"] = True
             result["build"] = out.name
@@ -321,7 +325,7 @@ def _run(command: list[str], env: dict) -> None:
     log = state_dir() / "build.log"
     with open(log, "wb") as output:
         try:
-            process = subprocess.run(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+            process = subprocess.run(command, cwd=project_dir(), env=env, stdout=output, stderr=subprocess.STDOUT,
                                      timeout=float(current_app.config["SITE_REBUILD_TIMEOUT_SECONDS"]))
         except subprocess.TimeoutExpired:
             raise BuildError(f"The build took longer than {current_app.config['SITE_REBUILD_TIMEOUT_SECONDS']} s "
@@ -420,7 +424,7 @@ def rebuild_site_command(site_dir, if_pending, use_dispatch):
     if site_dir:
         current_app.config["SITE_DIR"] = site_dir
     elif not current_app.config.get("SITE_DIR"):
-        current_app.config["SITE_DIR"] = str(ROOT / "site")
+        current_app.config["SITE_DIR"] = str(project_dir() / "site")
     token = _pending_token()
     if if_pending and not token:
         click.echo("Nothing to do: no change since the last rebuild.")
@@ -437,6 +441,3 @@ def rebuild_site_command(site_dir, if_pending, use_dispatch):
     click.echo(f"Done in {result['seconds']} s: {current_app.config['SITE_DIR']} -> {result['build']} "
                f"({result['answers']} answers listed).")
 
-
-def minutes_words(seconds: int) -> int:
-    return max(1, math.ceil(seconds / 60))

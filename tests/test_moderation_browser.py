@@ -45,6 +45,7 @@ def server(gunicorn_server, tmp_path, request):
     env = {"FEEDBACK_PASSWORD_METHOD": CHEAP_HASH, "FEEDBACK_LIMIT_SUBMISSIONS": "1000 per minute"}
     if "built_site" in request.fixturenames:
         env["FEEDBACK_SITE_DIR"] = str(request.getfixturevalue("built_site"))
+        env["FEEDBACK_SITE_REBUILD"] = "off"  # the session's shared build: never swapped
     return gunicorn_server(env=env)
 
 

@@ -67,6 +67,8 @@ def page(row: dict, status: int = 200, typed: dict | None = None, errors: dict |
         message = locale.mt(f"messages.{done.removesuffix('_listed')}")
         if done == "unpublished_listed":
             message += " " + site_updates.site_note(None, removed=True)
+        elif done == "published" and answer.get("published") and answer.get("listed"):
+            message += " " + site_updates.site_note(answer.get("published_at"))
     note = site_updates.site_note(answer.get("published_at")) if answer.get("published") and answer.get("listed") else None
     return render("submission.html", s=row, history=sm.history(db, row["id"]),
                   contact=contact,
