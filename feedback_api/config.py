@@ -22,6 +22,18 @@ DEFAULTS = {
     "SECRET_KEY": None,                # None outside production: generated once into instance/
     "SITE_DIR": None,                  # built static site served at / (one-box mode)
     "SITE_URL": "/",                   # where the static site lives, for links back from our pages
+    # Answers reach the site (feedback_api/site_rebuild.py, deploy/README.md): "auto" builds in
+    # the background when SITE_DIR is served here, else only marks a rebuild as pending.
+    "SITE_REBUILD": "auto",            # auto | background | hook | off
+    "SITE_REBUILD_DEBOUNCE_SECONDS": 5,    # quiet time after the last change before building
+    "SITE_REBUILD_INTERVAL_MINUTES": 5,    # hook mode: the timer's interval (moderators are told it)
+    "SITE_REBUILD_TIMEOUT_SECONDS": 600,   # a longer build is stopped and fails
+    "SITE_BUILD_COMMAND": None,            # None: mkdocs build --strict; else a command line with {out}
+    "SITE_BUILDS_DIR": None,               # None: .<site dir name>-builds beside the site dir
+    "SITE_REBUILD_PRECOMPRESS": False,     # production: .gz files for nginx before the swap
+    "SITE_DISPATCH_URL": None,             # GitHub Pages: https://api.github.com/repos/<owner>/<repo>/dispatches
+    "SITE_DISPATCH_TOKEN": None,           # its fine-grained token (Contents: read and write)
+    "TIME_ZONE": "Asia/Karachi",       # moderation shows times here; stored in UTC
     "CORS_ORIGINS": "",                # comma-separated site origins allowed to call the API
     "TRUSTED_PROXIES": 0,              # exact number of reverse proxies in front (X-Forwarded-For)
     "MAX_CONTENT_LENGTH": 32 * 1024,   # bytes per request body; larger -> 413
@@ -83,6 +95,14 @@ def check(cfg) -> None:
     for key in ("TRUSTED_PROXIES", "DUPLICATE_WINDOW_SECONDS", "MAX_CONTENT_LENGTH", "MESSAGE_MAX_CHARS"):
         if not isinstance(cfg[key], int) or isinstance(cfg[key], bool) or cfg[key] < 0:
             raise ConfigError(f"FEEDBACK_{key} must be a whole number >= 0, not {cfg[key]!r}")
+    if cfg["SITE_REBUILD"] not in ("auto", "background", "hook", "off"):
+        raise ConfigError(f"FEEDBACK_SITE_REBUILD must be auto, background, hook or off, not {cfg['SITE_REBUILD']!r}")
+    try:
+        from zoneinfo import ZoneInfo
+        ZoneInfo(str(cfg["TIME_ZONE"]))
+    except (ValueError, LookupError):
+        raise ConfigError(f"FEEDBACK_TIME_ZONE must be a time zone name such as Asia/Karachi, "
+                          f"not {cfg['TIME_ZONE']!r}") from None
     for key in ("LIMIT_SUBMISSIONS", "LIMIT_RATINGS", "LIMIT_LOOKUPS"):
         try:
             parse_many(str(cfg[key]))

@@ -4,7 +4,7 @@ feed, builds the whole site strictly into a new folder and, only if that build i
 swaps it in atomically; `flask rebuild-site` does the same from a shell or a systemd timer.
 
 Modes (FEEDBACK_SITE_REBUILD):
-- background (default when the service serves the site itself, FEEDBACK_SITE_DIR): a thread of
+- background (the default when the service serves the site itself, FEEDBACK_SITE_DIR): a thread of
   the worker that scheduled it waits SITE_REBUILD_DEBOUNCE_SECONDS after the last change (a
   burst of publishes is one build), then builds.
 - hook (default otherwise: nginx serves the site): only the pending mark is written; the
@@ -44,18 +44,6 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-MODES = ("auto", "background", "hook", "off")
-DEFAULTS = {
-    "SITE_REBUILD": "auto",
-    "SITE_REBUILD_DEBOUNCE_SECONDS": 5,      # quiet time after the last change before building
-    "SITE_REBUILD_INTERVAL_MINUTES": 5,      # hook mode: how often the timer looks (for messages)
-    "SITE_REBUILD_TIMEOUT_SECONDS": 600,     # a build taking longer is killed (and fails)
-    "SITE_BUILD_COMMAND": None,              # None: mkdocs build --strict; else a command line with {out}
-    "SITE_BUILDS_DIR": None,                 # None: .<site dir name>-builds beside the site dir
-    "SITE_REBUILD_PRECOMPRESS": False,       # production: write .gz files for nginx before the swap
-    "SITE_DISPATCH_URL": None,               # GitHub: https://api.github.com/repos/<owner>/<repo>/dispatches
-    "SITE_DISPATCH_TOKEN": None,             # fine-grained token, Contents: read and write, that repo only
-}
 KEEP_BUILDS = 2  # the current build and the one before it (requests still reading it finish)
 LOG_TAIL_LINES = 25
 
@@ -64,12 +52,7 @@ _workers_guard = threading.Lock()
 
 
 def init_app(app: Flask) -> None:
-    for key, value in DEFAULTS.items():
-        app.config.setdefault(key, value)
-    if app.config["SITE_REBUILD"] not in MODES:
-        from .config import ConfigError
-        raise ConfigError(f"FEEDBACK_SITE_REBUILD must be one of {', '.join(MODES)}, "
-                          f"not {app.config['SITE_REBUILD']!r}")
+    """Settings: SITE_REBUILD* and SITE_DISPATCH_* in config.DEFAULTS (checked there)."""
     app.cli.add_command(rebuild_site_command)
 
     @app.before_request
@@ -417,7 +400,8 @@ def dispatch() -> str:
 @click.command("rebuild-site")
 @click.option("--site-dir", type=click.Path(file_okay=False), help="The served site folder (default: FEEDBACK_SITE_DIR, else ./site).")
 @click.option("--if-pending", is_flag=True, help="Only if a change asked for a rebuild (what the timer runs).")
-@click.option("--dispatch", "use_dispatch", is_flag=True, help="Start the GitHub Pages workflow instead of building here.")
+@click.option("--dispatch", "use_dispatch", is_flag=True,
+              help="Start the GitHub Pages workflow instead of building here (the default when FEEDBACK_SITE_DISPATCH_URL is set).")
 @with_appcontext
 def rebuild_site_command(site_dir, if_pending, use_dispatch):
     """Rebuild the static site from the live feed and swap it in, while the server runs."""
@@ -429,7 +413,7 @@ def rebuild_site_command(site_dir, if_pending, use_dispatch):
     if if_pending and not token:
         click.echo("Nothing to do: no change since the last rebuild.")
         return
-    if use_dispatch:
+    if use_dispatch or current_app.config.get("SITE_DISPATCH_URL"):
         click.echo(dispatch())
         _clear_pending((token or {}).get("token"))
         return

@@ -166,11 +166,13 @@ def test_a_language_without_moderation_strings_shows_english(mod_app, moderator,
 def test_an_invalid_public_question_is_shown_back_with_the_typed_text(moderator, submit, mod_rows, mod_app):
     ref = submit("When does Langar open in Quetta?")
     answer = "Langar opens at noon. Typed for ten minutes on a phone."
+    question = "When does Langar open? " * 200  # over 3,000 characters
     response = moderator.post(f"/moderation/submissions/{ref}/answer", {
-        "body": answer, "language": "en", "action": "publish", "listed": "1", "public_question": "   "})
+        "body": answer, "language": "en", "action": "publish", "listed": "1", "public_question": question})
     html = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert 'id="public-question-error"' in html and "needs the question" in html
+    assert 'id="public-question-error"' in html and "longer than 3,000 characters" in html
+    assert question.strip() in html  # the typed question is kept too
     assert f">{answer}</textarea>" in html and 'id="listed" name="listed" value="1" checked' in html
     assert mod_rows("SELECT count(*) AS n FROM answers") == [{"n": 0}]  # nothing stored, nothing "published"
     # a question with a control character: refused, the typed answer kept

@@ -8,7 +8,7 @@ from flask import abort, redirect, request, url_for
 
 from .. import references, storage
 from ..storage import audit as audit_log, moderation as sm
-from . import bp, security
+from . import bp, locale, security
 from .views import page_number, page_size, render, valid_date, viewer
 
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
@@ -28,15 +28,20 @@ def users():
     if request.method == "POST":
         name = (request.form.get("username") or "").strip().lower()
         role = request.form.get("role")
+        language = request.form.get("language") or "en"
         password = request.form.get("password") or ""
-        error = (username_problem(name) or (None if role in security.ROLES else "Choose a role.")
+        error = ((locale.mt("users.bad_username") if username_problem(name) else None)
+                 or (None if role in security.ROLES else locale.mt("users.bad_role"))
+                 or (None if language in locale.ui_languages() else locale.mt("users.bad_language"))
                  or security.password_problem(password)
-                 or ("That user name is taken." if sm.user_by_name(db, name) else None))
+                 or (locale.mt("users.taken") if sm.user_by_name(db, name) else None))
         if error is None:
-            sm.create_user(db, name, security.hash_password(password), role, by_user=viewer()["id"])
-            return redirect(url_for("moderation.users", done=f"created {name}"), 303)
+            sm.create_user(db, name, security.hash_password(password), role, by_user=viewer()["id"],
+                           language=language)
+            return redirect(url_for("moderation.users", done=name), 303)
+        typed = {"username": request.form.get("username") or "", "role": role, "language": language}
     return render("users.html", users=sm.list_users(db), error=error, done=done,
-                  roles=security.ROLES), (400 if error else 200)
+                  roles=security.ROLES, typed=locals().get("typed")), (400 if error else 200)
 
 
 @bp.post("/users/<int:user_id>")
@@ -68,7 +73,7 @@ def update_user(user_id):
         return render("users.html", users=sm.list_users(db), done=None, roles=security.ROLES,
                       error="The last active admin cannot be disabled or made a moderator."), 400
     sm.update_user(db, user_id, viewer()["id"], **changes)
-    return redirect(url_for("moderation.users", done=f"{action} {target['username']}"), 303)
+    return redirect(url_for("moderation.users", done=target["username"]), 303)
 
 
 @bp.get("/audit")

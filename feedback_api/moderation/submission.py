@@ -180,7 +180,9 @@ def save_answer(reference):
     question = None
     if listed:
         limit = current_app.config["MESSAGE_MAX_CHARS"]
-        question, error = validation.clean_text(form.get("public_question"), limit, multiline=True)
+        # An emptied box means "the message as it is" (masked below), as the box starts out.
+        question, error = validation.clean_text(form.get("public_question") or row["message"], limit,
+                                                multiline=True)
         if error or not question:
             errors["public_question"] = locale.mt(
                 f"invalid.question_{ANSWER_PROBLEMS.get(error, 'empty')}", max=limit)
