@@ -37,7 +37,7 @@ def on_starting(server):
     """Apply pending migrations once, in the master, before workers start."""
     from feedback_api import create_app, storage
 
-    app = create_app({"MIGRATE_ON_START": False})
+    app = create_app({"MIGRATE_ON_START": False, "SMS_SENDER_THREAD": False})  # workers send
     applied = storage.migrate(app.config["DATABASE"])
     server.log.info("database %s: %s", app.config["DATABASE"],
                     f"applied {', '.join(applied)}" if applied else "up to date")

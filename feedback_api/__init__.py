@@ -9,7 +9,7 @@ from flask import Flask
 
 def create_app(test_config: dict | None = None) -> Flask:
     from . import config, errors, forms, maintenance, moderation, ops, public, site, storage
-    from . import feed, site_rebuild
+    from . import feed, site_rebuild, sms
     from .limits import limiter
 
     instance = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("FEEDBACK_INSTANCE_PATH")
@@ -33,6 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(public.bp)
     feed.init_app(app)  # GET /api/v1/feed.json (no CSRF needed: it only reads)
     moderation.init_app(app)  # also CSRF for the whole app, public.bp exempt
+    sms.init_app(app)  # Kannel's routes (CSRF-exempt, secret-guarded), sms-sender
     ops.init_app(app)
     maintenance.init_app(app)  # backup-rotate, restore, retention commands
     errors.init_app(app)

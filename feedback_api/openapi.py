@@ -69,6 +69,9 @@ def document() -> dict:
     from . import feed  # the public feed documents its own path and schemas
     doc["paths"].update(feed.openapi_paths())
     schemas.update(feed.openapi_schemas())
+    from .sms import routes as sms_routes  # Kannel's routes document themselves too
+    doc["paths"].update(sms_routes.openapi_paths())
+    doc["components"]["securitySchemes"] = sms_routes.openapi_security_schemes()
     return doc
 
 

@@ -16,7 +16,7 @@ from .views import STATUSES, render, viewer
 ANSWER_MAX_CHARS = 5000
 # Why a moderator flags a case (the categories of data/sensitive_keywords.yml, plus "other").
 # Their words: moderation.reasons.<key>.
-SENSITIVE_REASONS = ("fraud", "deduction", "sexual_exploitation_abuse", "other")
+SENSITIVE_REASONS = ("fraud", "deduction", "sexual_exploitation_abuse", "threat", "other")
 NOTE_MAX_CHARS = 3000
 
 

@@ -237,8 +237,42 @@ CREATE INDEX answers_public ON answers (published, listed, published_at);
 """)
 
 
-@migration("0004_moderator_language_ratings_time")
-def _m0004_moderator_language_ratings_time(db: Database) -> None:
+@migration("0004_sms")
+def _m0004_sms(db: Database) -> None:
+    db.executescript("""
+-- One row per phone number that has texted: a keyed hash of the number, never the number.
+CREATE TABLE sms_numbers (
+    number_hash TEXT PRIMARY KEY,
+    language TEXT,                          -- the language it last used or chose
+    stopped INTEGER NOT NULL DEFAULT 0 CHECK (stopped IN (0, 1)),
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE sms_outbox (
+    id INTEGER PRIMARY KEY,
+    submission_id INTEGER NOT NULL REFERENCES submissions(id),
+    body TEXT NOT NULL,
+    body_hash TEXT NOT NULL,
+    language TEXT NOT NULL,
+    encoding TEXT NOT NULL,
+    parts INTEGER NOT NULL,
+    status TEXT NOT NULL DEFAULT 'queued' CHECK (status IN
+        ('queued', 'sending', 'sent', 'delivered', 'failed', 'gave_up', 'cancelled')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    claimed_at TEXT,
+    last_error TEXT,
+    dlr_status INTEGER,
+    created_at TEXT NOT NULL,
+    sent_at TEXT,
+    delivered_at TEXT,
+    UNIQUE (submission_id, body_hash)       -- the same answer is queued once
+);
+CREATE INDEX sms_outbox_due ON sms_outbox (status, next_attempt_at);
+""")
+
+
+@migration("0005_moderator_language_ratings_time")
+def _m0005_moderator_language_ratings_time(db: Database) -> None:
     # Each member of staff reads moderation in their own language (English or Urdu today);
     # the ratings view filters by time over every page.
     db.executescript("""

@@ -349,6 +349,8 @@ def save_answer(db: Database, submission_id: int, user_id: int, body: str, langu
                  "published": published, "listed": listed_value}
         audit.record(db, user_id, "answer_publish" if publish else "answer_save", submission_id, before, after)
         if publish:
+            from ..sms import queue_answer  # the SMS to the submitter, in this same transaction
+            queue_answer(db, submission_id, body, language)
             changes = {"status": "answered"}
             if sub["status"] != "answered":
                 db.conn.execute("UPDATE submissions SET status = 'answered', updated_at = ?,"

@@ -17,10 +17,13 @@ PUBLIC_STATUS = {"new": "received", "spam": "received", "in_review": "in_review"
 
 
 def insert_submission(db: Database, row: dict, contact: dict | None, duplicate_since: str,
-                      make_reference) -> tuple[str, bool]:
+                      make_reference, also=None) -> tuple[str, bool]:
     """Store one submission (and its contact details) unless the same client sent the same
-    message since `duplicate_since`. Returns (reference, created)."""
+    message since `duplicate_since`. Returns (reference, created). `also(db)`, if given, runs
+    in the same transaction (the SMS channel records the sender's language: one commit)."""
     with immediate(db):
+        if also is not None:
+            also(db)
         if row.get("client_hash"):
             earlier = db.execute(
                 "SELECT reference FROM submissions WHERE client_hash = ? AND message_hash = ?"
