@@ -8,7 +8,7 @@ from flask import Flask
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    from . import config, errors, forms, maintenance, moderation, ops, public, site, storage
+    from . import bodies, config, errors, forms, maintenance, moderation, ops, public, site, storage, urls
     from . import feed, site_rebuild, sms
     from .limits import limiter
 
@@ -21,9 +21,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+    app.wsgi_app = bodies.ChunkedBodyLimit(app.wsgi_app, app.config)
     if app.config["MIGRATE_ON_START"] and storage.pending(app.config["DATABASE"]):
         storage.migrate(app.config["DATABASE"])
 
+    urls.init_app(app)  # before the blueprints: their <int:...> rules are row ids
     app.jinja_env.globals.update(forms.template_globals(), site_home=public.site_home)
     limiter.init_app(app)
     if app.config["CORS_ORIGINS"]:

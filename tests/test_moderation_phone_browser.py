@@ -6,9 +6,7 @@ page and on the check page with no manual step. Also every moderation page at 36
 benchmarks/screenshots/ with SAVE_SCREENSHOTS=1."""
 from __future__ import annotations
 
-import os
 import shutil
-import sqlite3
 import time
 
 import pytest
@@ -16,9 +14,9 @@ import requests
 
 from feedback_api import create_app, storage
 from feedback_api.storage import moderation as sm
-from tests.fixtures_browser import PHONE
+from tests.fixtures_browser import PHONE, shoot
 from tests.fixtures_moderation import CHEAP_HASH, PASSWORD, add_user
-from tests.fixtures_service import ROOT, SECRET
+from tests.fixtures_service import SECRET
 
 pytestmark = pytest.mark.browser
 LAPTOP = {"width": 1280, "height": 800}
@@ -55,15 +53,6 @@ def seed(server, lang):
         assert response.status_code == 201
         refs.append(response.json()["reference"])
     return refs
-
-
-def shoot(page, tmp_path, name, full_page=False):
-    path = tmp_path / f"moderation-{name}.png"
-    page.screenshot(path=str(path), full_page=full_page)
-    if os.environ.get("SAVE_SCREENSHOTS") == "1":
-        target = ROOT / "benchmarks" / "screenshots"
-        target.mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, target / path.name)
 
 
 def sign_in(page, origin, username):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from .. import references, sensitive, storage, validation
+from .. import references, resubmits, sensitive, storage, validation
 from . import keywords, phone, replies, store
 
 DEFAULT_LANGUAGE = "ur"
@@ -102,8 +102,11 @@ def _submission(db, number: str, number_hash: str, text: str, last: str | None) 
         return Reply(replies.problem(lang, errors.get("message", "")), "refused:" + ",".join(
             f"{k}={v}" for k, v in sorted(errors.items())))
     row = {key: clean[key] for key in ("kind", "component", "language", "message")}
+    message_hash = validation.message_hash(clean["message"])
     row.update(channel="sms", sensitive=sensitive.is_sensitive(clean["message"]),
-               message_hash=validation.message_hash(clean["message"]), client_hash=number_hash)
+               message_hash=message_hash, client_hash=number_hash,
+               # One number is one person: the same text from it again is a resend (resubmits.py).
+               resubmit_hash=resubmits.resubmit_hash({**clean, "contact": number}, message_hash, number_hash))
     # Texting in is asking for an answer by text: the number is the contact, with consent.
     contact = {"name": None, "contact": number, "consent_to_contact": True}
     remember = (lambda db: store.set_number_in(db, number_hash, lang)) if lang != last else None

@@ -271,8 +271,20 @@ CREATE INDEX sms_outbox_due ON sms_outbox (status, next_attempt_at);
 """)
 
 
-@migration("0005_moderator_language_ratings_time")
-def _m0005_moderator_language_ratings_time(db: Database) -> None:
+@migration("0005_resubmit_hash")
+def _m0005_resubmit_hash(db: Database) -> None:
+    # A resend is told apart by resubmit_hash (feedback_api/resubmits.py), no longer by the
+    # address and the text, which merged different people behind one carrier address; the old
+    # index served only that check.
+    db.executescript("""
+ALTER TABLE submissions ADD COLUMN resubmit_hash TEXT;
+CREATE INDEX submissions_resubmit ON submissions (resubmit_hash, received_at) WHERE resubmit_hash IS NOT NULL;
+DROP INDEX submissions_duplicates;
+""")
+
+
+@migration("0006_moderator_language_ratings_time")
+def _m0006_moderator_language_ratings_time(db: Database) -> None:
     # Each member of staff reads moderation in their own language (English or Urdu today);
     # the ratings view filters by time over every page.
     db.executescript("""
