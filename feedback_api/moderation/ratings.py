@@ -11,6 +11,7 @@ from flask import Response, abort, request, stream_with_context
 
 from .. import i18n, storage
 from ..storage import audit, ratings as storage_ratings
+from ..urls import whole_number
 from . import bp, dashboard
 from .export import csv_stream, json_stream
 from .views import page_size, render, search_words, viewer
@@ -19,8 +20,8 @@ WEEKS = (4, 8, 13, 26, 52)
 
 
 def parse_filters(args) -> dict:
-    raw = args.get("weeks", "8")
-    weeks = int(raw) if raw.isdigit() and int(raw) in WEEKS else 8
+    weeks = whole_number(args.get("weeks"), 1, 52, default=8)
+    weeks = weeks if weeks in WEEKS else 8
     starts = dashboard.week_starts(weeks)
     page = (args.get("page") or "").strip()[:300]
     return {"weeks": weeks, "since": starts[0], "starts": starts,
@@ -50,8 +51,7 @@ def per_week(days: dict[str, tuple[int, int]], starts: list[str]) -> list[dict]:
 def ratings():
     filters = parse_filters(request.args)
     db = storage.get_db()
-    raw = request.args.get("cpage", "1")
-    cpage = int(raw) if raw.isdigit() and 0 < int(raw) < 100000 else 1
+    cpage = whole_number(request.args.get("cpage"), 1, 99999, default=1)
     comments, comments_total = storage_ratings.comments(db, filters, page_size(), (cpage - 1) * page_size())
     return render("ratings.html", filters=filters, pages=storage_ratings.by_page(db, filters),
                   weeks=per_week(storage_ratings.by_day(db, filters), filters["starts"]),
