@@ -10,7 +10,7 @@ from flask import Flask
 
 def create_app(test_config: dict | None = None) -> Flask:
     from . import bodies, config, errors, forms, maintenance, moderation, ops, public, site, storage, urls
-    from . import feed, sms
+    from . import feed, site_rebuild, sms
     from .limits import limiter
 
     instance = (test_config or {}).get("INSTANCE_PATH") or config.from_environment("INSTANCE_PATH")
@@ -50,4 +50,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     maintenance.init_app(app)  # backup-rotate, restore, retention commands
     errors.init_app(app)
     site.init_app(app)
+    site_rebuild.init_app(app)  # answers reach the site: background rebuilds, `rebuild-site`
     return app

@@ -125,6 +125,15 @@ class Setting:
 
 
 LIMIT = "rate limit per client (a keyed hash of the address)"
+def time_zone(value: str) -> str | None:
+    from zoneinfo import ZoneInfo
+    try:
+        ZoneInfo(value)
+    except (ValueError, LookupError):
+        return "must be a time zone name such as Asia/Karachi"
+    return None
+
+
 SETTINGS: tuple[Setting, ...] = (
     # --- the service
     Setting("ENV", "text", "development", "`production` refuses to start without `FEEDBACK_SECRET_KEY`",
@@ -137,6 +146,26 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SITE_DIR", "optional-text", None, "serve the built site at `/` (one box)"),
     Setting("SITE_URL", "text", "/", "where the static site is, for links back from the service's pages",
             site_url),
+    # Answers reach the site (feedback_api/site_rebuild.py, deploy/README.md): "auto" builds in
+    # the background when SITE_DIR is served here, else only marks a rebuild as pending.
+    Setting("SITE_REBUILD", "text", "auto", "how published answers reach the site: auto, background, "
+            "hook or off", one_of("auto", "background", "hook", "off", fold=str.lower)),
+    Setting("SITE_REBUILD_DEBOUNCE_SECONDS", "number", 5, "quiet time after the last change before "
+            "building", between(0, 3600)),
+    Setting("SITE_REBUILD_INTERVAL_MINUTES", "int", 5, "hook mode: the timer's interval (moderators "
+            "are told it)", between(1, 1440)),
+    Setting("SITE_REBUILD_TIMEOUT_SECONDS", "int", 600, "a longer build is stopped and fails",
+            between(10, 86400)),
+    Setting("SITE_BUILD_COMMAND", "optional-text", None, "unset: `mkdocs build --strict`; else a "
+            "command line with `{out}`"),
+    Setting("SITE_BUILDS_DIR", "optional-text", None, "where builds go (unset: `.<site dir name>-builds` "
+            "beside the site dir)"),
+    Setting("SITE_REBUILD_PRECOMPRESS", "bool", False, "production: `.gz` files for nginx before the swap"),
+    Setting("SITE_DISPATCH_URL", "optional-text", None, "GitHub Pages: "
+            "`https://api.github.com/repos/<owner>/<repo>/dispatches`"),
+    Setting("SITE_DISPATCH_TOKEN", "optional-text", None, "its fine-grained token (Contents: read and write)"),
+    Setting("TIME_ZONE", "text", "Asia/Karachi", "moderation shows times in this zone; stored in UTC",
+            time_zone),
     Setting("CORS_ORIGINS", "origins", [], "comma-separated site origins allowed to call the API from script"),
     Setting("TRUSTED_PROXIES", "int", 0, "exact number of reverse proxies in front (`1` behind nginx)",
             between(0, 5)),

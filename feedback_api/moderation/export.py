@@ -18,17 +18,19 @@ from ..storage import audit, moderation as sm
 from . import bp, security
 from .views import error_page, filter_problems, parse_filters, viewer
 
-FREE_TEXT = ("message", "district", "page", "answer", "notes")
+FREE_TEXT = ("message", "district", "page", "answer", "notes", "comment")
 PERSONAL = ("name", "contact", "consent_to_contact")
 
 
 def _clean(row: dict) -> dict:
     for key in FREE_TEXT:
-        row[key] = text.mask_numbers(row.get(key))
+        if key in row:
+            row[key] = text.mask_numbers(row[key])
     return row
 
 
-def _csv_stream(rows):
+def csv_stream(rows, empty_header: str = "reference"):
+    """CSV of dict rows, free text masked, every cell quoted and neutralised (OWASP)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
     header_done = False
@@ -42,11 +44,11 @@ def _csv_stream(rows):
         buffer.seek(0)
         buffer.truncate()
     if not header_done:
-        writer.writerow(["reference"])
+        writer.writerow([empty_header])
         yield buffer.getvalue()
 
 
-def _json_stream(rows):
+def json_stream(rows):
     yield "["
     first = True
     for row in rows:
@@ -76,9 +78,9 @@ def export(fmt):
                  {"format": fmt, "personal": personal, "filters": {k: v for k, v in filters.items() if v}})
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%MZ")
     if fmt == "csv":
-        body, mimetype = _csv_stream(rows), "text/csv"
+        body, mimetype = csv_stream(rows), "text/csv"
     else:
-        body, mimetype = _json_stream(rows), "application/json"
+        body, mimetype = json_stream(rows), "application/json"
     response = Response(stream_with_context(body), mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="feedback-{stamp}.{fmt}"'
     return response

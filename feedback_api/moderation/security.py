@@ -135,7 +135,7 @@ def load_user() -> dict | None:
     # Write last_seen at most once a minute: every page view need not be a database write.
     if moment - _parse(row["last_seen_at"]) > timedelta(seconds=60):
         sm.touch_session(db, row["session_id"])
-    g.user = {"id": row["id"], "username": row["username"], "role": row["role"]}
+    g.user = {"id": row["id"], "username": row["username"], "role": row["role"], "language": row["language"]}
     return g.user
 
 
@@ -162,15 +162,15 @@ def require_user():
 
 
 # Free text a moderator may have spent a while on (an answer, a note, an offline record).
-KEPT_FIELDS = {"body": "Your text", "public_question": "Question for the public list",
-               "message": "Message", "said": "What people said", "done": "What was done"}
+# Their labels: moderation.kept.<field>.
+KEPT_FIELDS = ("body", "public_question", "message", "said", "done")
 
 
 def kept_text():
     """A POST whose session timed out while its form was open: nothing is saved, but the text
     is shown back (escaped, read-only) with a sign-in link, so nothing typed is lost. Only
     reached with a valid CSRF token (checked before), so no other site can make us echo."""
-    kept = [(KEPT_FIELDS[k], v) for k, v in request.form.items() if k in KEPT_FIELDS and v.strip()]
+    kept = [(k, v) for k, v in request.form.items() if k in KEPT_FIELDS and v.strip()]
     if not kept:
         return None
     back = request.path.rsplit("/", 1)[0] if request.path.startswith("/moderation/submissions/") else None
