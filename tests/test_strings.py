@@ -11,20 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-STRINGS = Path(__file__).resolve().parent.parent / "data" / "strings"
+from ehsaas_site.strings import STRINGS, flatten
+
 FILES = sorted(STRINGS.glob("*.yml"))
-
-
-def flatten(node, prefix=""):
-    """{"a": {"b": "x"}} -> {"a.b": "x"}"""
-    flat = {}
-    for key, value in node.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(flatten(value, path + "."))
-        else:
-            flat[path] = value
-    return flat
 
 
 def load(path: Path) -> dict:
