@@ -14,7 +14,7 @@ import hmac
 import ipaddress
 import re
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from .. import storage
 from ..limits import limiter
@@ -53,7 +53,14 @@ def allowed_networks(value) -> list:
 
 
 def _refusal() -> Response | None:
-    """Why this request may not call the SMS routes (None: it may)."""
+    """Why this request may not call the SMS routes (None: it may). Decided once per request:
+    the limiter asks for each of the per-number limits, then the view."""
+    if "sms_refusal" not in g:
+        g.sms_refusal = _decide_refusal()
+    return g.sms_refusal
+
+
+def _decide_refusal() -> Response | None:
     cfg = current_app.config
     try:
         address = ipaddress.ip_address(request.remote_addr or "")
@@ -73,8 +80,11 @@ def _refusal() -> Response | None:
 
 
 def _number_key() -> str:
-    number = phone.canonical(request.args.get("from"))
-    return "sms:" + (phone.number_hash(current_app.config["SECRET_KEY"], number) if number else "none")
+    if "sms_number_key" not in g:  # once per request, not once per limit
+        number = phone.canonical(request.args.get("from"))
+        g.sms_number_key = "sms:" + (phone.number_hash(current_app.config["SECRET_KEY"], number)
+                                     if number else "none")
+    return g.sms_number_key
 
 
 def _per_number_limit() -> str:
