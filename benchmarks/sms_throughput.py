@@ -10,7 +10,9 @@ Path measured: fakesmsc (the phones) -> bearerbox -> smsbox -> HTTP -> gunicorn 
 bearerbox -> fakesmsc. A text counts when its reply reaches the phone. fakesmsc sends as fast
 as it can, each text from one of --numbers numbers picked at random (so a number sends about
 texts/numbers, under its 10-a-minute limit), each with a random tail (no duplicates merge).
-Lost = texts sent - replies received, and texts sent - submissions stored: both must be 0.
+Lost = texts sent - replies received, and texts sent - submissions stored: both must be 0 (a
+text refused by a per-number limit gets no reply and no submission: it counts as lost).
+Kannel logs as deployed (warnings only), so its own cost is the production one.
 """
 from __future__ import annotations
 
@@ -36,7 +38,7 @@ QUESTION = "when will my Kafalat payment come, question"
 def stack(root: Path, texts: int) -> tuple[Gunicorn, Kannel]:
     server = Gunicorn(root / "instance")
     server.port = free_port()
-    kannel = Kannel(root / "kannel", server.url)
+    kannel = Kannel(root / "kannel", server.url, debug_logs=False)   # as deployed: warnings only
     # Limits on, as deployed; the web baseline comes from one address, so its per-client
     # limit is raised to let it through (the SMS limits stay the defaults).
     server.extra_env = {**kannel.service_env(), "FEEDBACK_RATELIMIT_ENABLED": "true",
@@ -169,7 +171,6 @@ def main() -> None:
                                " AND message NOT LIKE '% web'"
                                " GROUP BY client_hash) ON h = s.client_hash"
                                " WHERE s.message NOT LIKE '%baseline' AND s.message NOT LIKE '% web'")[0]
-            limited = kannel.log("smsbox-access").count("reply: 429")
         finally:
             kannel.stop()
             server.stop()
@@ -179,7 +180,6 @@ def main() -> None:
         "baseline_service_alone": baseline,
         "through_kannel": {**result, "submissions_stored": stored["n"], "distinct_numbers": stored["numbers"],
                            "most_texts_from_one_number": stored["most"],
-                           "refused_by_the_per_number_limit": limited,
                            "lost": (args.texts - result["replies"]) + (args.texts - stored["n"])},
         "ratio_kannel_to_service_alone": round(result["texts_per_second"] / baseline["texts_per_second"], 2),
         "ratio_kannel_to_web_submissions": round(result["texts_per_second"] / web_baseline["per_second"], 2),
