@@ -138,10 +138,15 @@ def changes(entry: dict) -> list[tuple[str, str | None, str]]:
             for key in sorted(set(before) | set(after))]
 
 
+def count(value: int, capped: bool = False) -> str:
+    """A count as shown: 12,345; "10,000+" when counting stopped there (see status_counts)."""
+    return f"{value:,}+" if capped else f"{value:,}"
+
+
 def init_jinja(app: Flask) -> None:
     app.jinja_env.filters.update(show=text.show_text, private=private, waited=waited,
                                  short_time=short_time, masked=text.mask_numbers, changes=changes,
-                                 without_bidi=text.without_bidi)
+                                 without_bidi=text.without_bidi, count=count)
     app.jinja_env.globals.update(lang_dir=lang_dir)
 
 
