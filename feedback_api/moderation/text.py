@@ -55,11 +55,19 @@ def _mask_match(match: re.Match) -> str:
     return re.sub(f"[{DIGIT}]", MASK, run)
 
 
+_ANY_DIGIT = re.compile(f"[{DIGIT}]")
+
+
 def mask_numbers(text: str | None) -> str | None:
     """CNIC-like and phone-like numbers with every digit replaced by •, separators kept."""
     if text is None:
         return None
-    return NUMBER_RUN.sub(_mask_match, str(text))
+    text = str(text)
+    # Most text holds fewer digits than any masked number: one quick count spares the
+    # number pattern (a tenth of the cost; exports mask every row).
+    if len(_ANY_DIGIT.findall(text)) < MIN_MASKED_DIGITS:
+        return text
+    return NUMBER_RUN.sub(_mask_match, text)
 
 
 def has_masked_number(text: str | None) -> bool:
