@@ -260,16 +260,21 @@ def link(html: str, rel: str) -> str | None:
 
 
 def page_urls(client: requests.Session, base: str) -> tuple[str, str]:
-    """Page 200 of the default queue and its last page, as a moderator reaches them: by the
-    pager's own links (numbered pages where it has them, else 199 clicks on "Older")."""
-    first = client.get(base + "/moderation/").text
+    """Page 200 of all statuses, newest first, and its last page, as a moderator reaches them:
+    by the pager's own links (numbered pages where it has them, else 199 clicks on "Older";
+    where there are fewer pages, the deepest one)."""
+    start = "/moderation/?status=all"
+    first = client.get(base + start).text
     numbered = re.search(r"Page 1 of ([\d,]+)", first)
     if numbered:
         last = int(numbered.group(1).replace(",", ""))
-        return "/moderation/?page=200", f"/moderation/?page={last}"
-    url, html = "/moderation/", first
+        return f"{start}&page={min(200, last)}", f"{start}&page={last}"
+    url, html = start, first
     for _ in range(199):
-        url = link(html, "next")
+        deeper = link(html, "next")
+        if deeper is None:
+            break
+        url = deeper
         html = client.get(base + url).text
     return url, link(first, "last")
 
