@@ -1,4 +1,4 @@
-"""Owns the moderation figures kept as submissions arrive and change: counts per day, dimension
+"""Owns the moderation figures kept as submissions arrive and change: counts per week, dimension
 value, status and sensitivity (`submission_counts`), hours to first answer (`answer_hours`),
 the triggers that keep both in the same transaction as every write to `submissions`, the
 batched backfill of a database made before they existed, and the reads that use them (the
@@ -34,6 +34,9 @@ _HOURS = "((julianday({r}.first_answered_at) - julianday({r}.received_at)) * 24)
 _BUCKET = (f"CASE WHEN {_HOURS} < 48 THEN CAST(max({_HOURS}, 0) * 10 + 0.5 AS INTEGER)"
            f" ELSE 480 + CAST(({_HOURS} - 48) / 2.4 + 0.5 AS INTEGER) END")
 BACKFILL_BATCH = 20000
+# The Monday of received_at's week: weeks are what the dashboard shows, and a week per row
+# keeps the table small (a few hundred rows a week) so that reading it whole is quick.
+WEEK = "date({r}.received_at, '-6 days', 'weekday 1')"
 
 
 def bucket_hours(bucket: int) -> float:
@@ -48,17 +51,17 @@ def _counted(r: str) -> str:
 
 
 def _count_rows(r: str, sign: str) -> str:
-    day = f"substr({r}.received_at, 1, 10)"
+    day = WEEK.format(r=r)
     values = [f"('all', '', {r}.sensitive, {day}, {r}.status, {sign}1)"]
     values += [f"('{dim}', {_VALUE[dim].format(r=r)}, {r}.sensitive, {day}, {r}.status, {sign}1)"
                for dim in DIMENSIONS]
-    return ("INSERT INTO submission_counts (dim, value, sensitive, day, status, n) VALUES "
+    return ("INSERT INTO submission_counts (dim, value, sensitive, week, status, n) VALUES "
             + ", ".join(values) + " ON CONFLICT DO UPDATE SET n = n + excluded.n;")
 
 
 def _hours_row(r: str, sign: str) -> str:
-    return ("INSERT INTO answer_hours (day, sensitive, bucket, n)"
-            f" SELECT substr({r}.received_at, 1, 10), {r}.sensitive, {_BUCKET.format(r=r)}, {sign}1"
+    return ("INSERT INTO answer_hours (week, sensitive, bucket, n)"
+            f" SELECT {WEEK.format(r=r)}, {r}.sensitive, {_BUCKET.format(r=r)}, {sign}1"
             f" WHERE {r}.first_answered_at IS NOT NULL AND {r}.status != 'spam'"
             " ON CONFLICT DO UPDATE SET n = n + excluded.n;")
 
@@ -73,18 +76,17 @@ CREATE TABLE submission_counts (
     dim TEXT NOT NULL,
     value TEXT NOT NULL COLLATE NOCASE,   -- as the queue's district filter compares
     sensitive INTEGER NOT NULL,
-    day TEXT NOT NULL,                    -- date of received_at (UTC)
+    week TEXT NOT NULL,                   -- Monday of received_at's week (UTC)
     status TEXT NOT NULL,
     n INTEGER NOT NULL,
-    PRIMARY KEY (dim, value, sensitive, day, status)
+    PRIMARY KEY (dim, value, sensitive, week, status)
 ) WITHOUT ROWID;
-CREATE INDEX submission_counts_day ON submission_counts (day, dim);
 CREATE TABLE answer_hours (
-    day TEXT NOT NULL,
+    week TEXT NOT NULL,
     sensitive INTEGER NOT NULL,
     bucket INTEGER NOT NULL,
     n INTEGER NOT NULL,
-    PRIMARY KEY (day, sensitive, bucket)
+    PRIMARY KEY (week, sensitive, bucket)
 ) WITHOUT ROWID;
 CREATE TABLE counts_progress (
     id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -149,8 +151,8 @@ def backfill(db: Database, batch: int = BACKFILL_BATCH, pause: float = 0.05, rep
             upto = min(target, done_to + batch)
             _backfill_counts(db, done_to, upto)
             db.conn.execute(
-                "INSERT INTO answer_hours (day, sensitive, bucket, n)"
-                f" SELECT substr(s.received_at, 1, 10), s.sensitive, {_BUCKET.format(r='s')}, count(*)"
+                "INSERT INTO answer_hours (week, sensitive, bucket, n)"
+                f" SELECT {WEEK.format(r='s')}, s.sensitive, {_BUCKET.format(r='s')}, count(*)"
                 " FROM submissions s WHERE s.id > ? AND s.id <= ? AND s.first_answered_at IS NOT NULL"
                 " AND s.status != 'spam' GROUP BY 1, 2, 3 ON CONFLICT DO UPDATE SET n = n + excluded.n",
                 [done_to, upto])
@@ -162,11 +164,11 @@ def backfill(db: Database, batch: int = BACKFILL_BATCH, pause: float = 0.05, rep
 
 
 def _backfill_counts(db: Database, lo: int, hi: int) -> None:
-    day = "substr(s.received_at, 1, 10)"
+    day = WEEK.format(r="s")
     for dim in ("all", *DIMENSIONS):
         value = "''" if dim == "all" else _VALUE[dim].format(r="s")
         db.conn.execute(
-            "INSERT INTO submission_counts (dim, value, sensitive, day, status, n)"
+            "INSERT INTO submission_counts (dim, value, sensitive, week, status, n)"
             f" SELECT '{dim}', {value}, s.sensitive, {day}, s.status, count(*) FROM submissions s"
             " WHERE s.id > ? AND s.id <= ? GROUP BY 2, 3, 4, 5"
             " ON CONFLICT DO UPDATE SET n = n + excluded.n", [lo, hi])
@@ -174,20 +176,11 @@ def _backfill_counts(db: Database, lo: int, hi: int) -> None:
 
 # ---------------------------------------------------------------- reads
 
-def status_counts(db: Database, dim: str, value: str, sensitive: int, day_from: str | None,
-                  day_to: str | None) -> dict[str, int]:
-    """Rows per status of one dimension value ("all", "" for everything), received between
-    two dates (inclusive, either may be None)."""
-    clauses, params = ["dim = ?", "value = ?", "sensitive = ?"], [dim, value, sensitive]
-    if day_from:
-        clauses.append("day >= ?")
-        params.append(day_from)
-    if day_to:
-        clauses.append("day <= ?")
-        params.append(day_to)
+def status_counts(db: Database, dim: str, value: str, sensitive: int) -> dict[str, int]:
+    """Rows per status of one dimension value ("all", "" for everything)."""
     return dict(db.conn.execute(
-        f"SELECT status, sum(n) FROM submission_counts WHERE {' AND '.join(clauses)} GROUP BY status",
-        params).fetchall())
+        "SELECT status, sum(n) FROM submission_counts WHERE dim = ? AND value = ? AND sensitive = ?"
+        " GROUP BY status", [dim, value, sensitive]).fetchall())
 
 
 def sensitive_waiting(db: Database) -> int:
@@ -203,23 +196,22 @@ def districts(db: Database, limit: int = 300) -> list[str]:
         " GROUP BY value ORDER BY sum(n) DESC, value LIMIT ?", [limit]).fetchall()]
 
 
-def week_counts(db: Database, since_day: str, dims: tuple, include_sensitive: bool) -> list[tuple]:
-    """(dim, value, week's Monday, status, n) since a day for "all" and `dims`, spam left out."""
+def week_counts(db: Database, since: str, dims: tuple, include_sensitive: bool) -> list[tuple]:
+    """(dim, value, week's Monday, status, n) since a Monday for "all" and `dims`, spam left out."""
     sens = "" if include_sensitive else " AND sensitive = 0"
     marks = ", ".join("?" for _ in dims)
     return db.conn.execute(
-        "SELECT dim, value, date(day, '-6 days', 'weekday 1') AS week, status, sum(n)"
-        " FROM submission_counts INDEXED BY submission_counts_day"
-        f" WHERE day >= ? AND dim IN ('all', {marks}) AND status != 'spam'{sens}"
-        " GROUP BY dim, value, week, status HAVING sum(n) != 0", [since_day, *dims]).fetchall()
+        "SELECT dim, value, week, status, sum(n) FROM submission_counts"
+        f" WHERE dim IN ('all', {marks}) AND week >= ? AND status != 'spam'{sens}"
+        " GROUP BY dim, value, week, status HAVING sum(n) != 0", [*dims, since]).fetchall()
 
 
-def answer_hours(db: Database, since_day: str, include_sensitive: bool) -> list[tuple[int, int]]:
-    """(bucket, n) of hours to first answer since a day, spam left out, in bucket order."""
+def answer_hours(db: Database, since: str, include_sensitive: bool) -> list[tuple[int, int]]:
+    """(bucket, n) of hours to first answer since a Monday, spam left out, in bucket order."""
     sens = "" if include_sensitive else " AND sensitive = 0"
     return db.conn.execute(
-        f"SELECT bucket, sum(n) FROM answer_hours WHERE day >= ?{sens} GROUP BY bucket"
-        " HAVING sum(n) > 0 ORDER BY bucket", [since_day]).fetchall()
+        f"SELECT bucket, sum(n) FROM answer_hours WHERE week >= ?{sens} GROUP BY bucket"
+        " HAVING sum(n) > 0 ORDER BY bucket", [since]).fetchall()
 
 
 def median_hours(buckets: list[tuple[int, int]]) -> float | None:

@@ -282,16 +282,16 @@ def matching_ids(db: Database, filters: dict, viewer: dict, limit: int) -> list[
 def status_counts(db: Database, filters: dict, viewer: dict) -> tuple[dict, bool]:
     """Rows per status under the current filters (the status filter itself left out), and
     whether they are capped. Exact, from the counts kept per day and dimension, when the
-    filters are at most one dimension and a date range; otherwise counted among the newest
+    filters are at most one dimension and no dates or search; otherwise counted among the newest
     COUNT_CAP + 1 matching rows (capped: each figure is then "at least")."""
     from . import storage_counts as counts_kept   # imported late: it registers a later migration
     sensitive = 1 if viewer.get("role") == "admin" and filters.get("sensitive") else 0
     dims = [d for d in counts_kept.DIMENSIONS if filters.get(d)]
     capped = False
-    if not filters.get("q") and len(dims) <= 1 and counts_kept.complete(db):
+    plain = not (filters.get("q") or filters.get("date_from") or filters.get("date_to"))
+    if plain and len(dims) <= 1 and counts_kept.complete(db):
         dim, value = (dims[0], filters[dims[0]]) if dims else ("all", "")
-        counts = counts_kept.status_counts(db, dim, value, sensitive, filters.get("date_from"),
-                                           filters.get("date_to"))
+        counts = counts_kept.status_counts(db, dim, value, sensitive)
     else:
         source, where, params, order = _source(db, {**filters, "status": None}, viewer, True)
         statuses = [r[0] for r in db.conn.execute(

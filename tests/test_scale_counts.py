@@ -19,21 +19,21 @@ def recount(conn) -> tuple[dict, dict]:
     """The figures as a full count over submissions would give them."""
     counts = {}
     for dim, value in DIMS.items():
-        for row in conn.execute(f"SELECT {value}, sensitive, substr(received_at, 1, 10), status, count(*)"
+        for row in conn.execute(f"SELECT {value}, sensitive, date(received_at, '-6 days', 'weekday 1'), status, count(*)"
                                 " FROM submissions s GROUP BY 1, 2, 3, 4"):
             key = (dim, row[0].casefold(), *row[1:4])
             counts[key] = counts.get(key, 0) + row[4]
     hours = dict(((r[0], r[1], r[2]), r[3]) for r in conn.execute(
-        f"SELECT substr(received_at, 1, 10), sensitive, {storage_counts._BUCKET.format(r='s')}, count(*)"
+        f"SELECT date(received_at, '-6 days', 'weekday 1'), sensitive, {storage_counts._BUCKET.format(r='s')}, count(*)"
         " FROM submissions s WHERE first_answered_at IS NOT NULL AND status != 'spam' GROUP BY 1, 2, 3"))
     return counts, hours
 
 
 def kept(conn) -> tuple[dict, dict]:
     counts = {(r[0], r[1].casefold(), *r[2:5]): r[5] for r in conn.execute(
-        "SELECT dim, value, sensitive, day, status, n FROM submission_counts WHERE n != 0")}
+        "SELECT dim, value, sensitive, week, status, n FROM submission_counts WHERE n != 0")}
     hours = {(r[0], r[1], r[2]): r[3] for r in conn.execute(
-        "SELECT day, sensitive, bucket, n FROM answer_hours WHERE n != 0")}
+        "SELECT week, sensitive, bucket, n FROM answer_hours WHERE n != 0")}
     return counts, hours
 
 
