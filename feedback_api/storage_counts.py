@@ -105,24 +105,20 @@ BEGIN {_count_rows('old', '-')} {_hours_row('old', '-')} {_count_rows('new', '')
 """
 
 
-# One index per filter the queue offers, each ending in received_at (and the rowid, which
-# SQLite appends): a filtered page walks its index in the queue's order and stops after one
-# page. tests/test_scale_plans.py checks the plans.
+# Filters that leave at least about one row in a hundred need no index of their own: the
+# queue walks received_at's index newest first and stops after a page (50 rows of kind,
+# component, language or channel cost at most a few thousand index steps). Districts (free
+# text, hundreds of values) and topic codes (dozens) can be rarer, so they get one. Each index
+# costs every submission a B-tree insert (about 35 us here, benchmarks/submission_path.md).
 INDEXES = """
-CREATE INDEX submissions_kind ON submissions (kind, received_at);
-CREATE INDEX submissions_component ON submissions (component, received_at);
-CREATE INDEX submissions_language ON submissions (language, received_at);
-CREATE INDEX submissions_channel ON submissions (channel, received_at);
-CREATE INDEX submissions_topic_code ON submissions (topic_code, received_at);
 CREATE INDEX submissions_district ON submissions (district COLLATE NOCASE, received_at);
-CREATE INDEX submissions_component_district ON submissions (component, district COLLATE NOCASE, received_at);
-CREATE INDEX submissions_sensitive_received ON submissions (sensitive, received_at);
+CREATE INDEX submissions_topic_code ON submissions (topic_code, received_at);
 """
 
 
 @migrations(name="0004_moderation_scale")
 def _m0004_moderation_scale(db: Database) -> None:
-    """Indexes (built here: about N s per million rows), the figures' tables and triggers;
+    """Two indexes (built here, a few seconds per million rows), the figures' tables and triggers;
     the figures of existing rows are counted afterwards by `backfill()`."""
     db.executescript(INDEXES + schema_sql())
 

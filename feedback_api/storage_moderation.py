@@ -183,7 +183,7 @@ def _where(db: Database, filters: dict, viewer: dict) -> tuple[str, list]:
     filter that narrows, or received_at's, in the queue's order, and stops after one page."""
     clauses, params = [], []
     if viewer.get("role") == "admin" and filters.get("sensitive"):
-        clauses.append("s.sensitive = 1")
+        clauses.append("+s.sensitive = 1")
     else:
         clauses.append("+s.sensitive = 0")  # sensitive cases live only in the admins' queue
     status = filters.get("status")
