@@ -24,6 +24,7 @@ import os
 import platform
 import random
 import re
+import shutil
 import signal
 import socket
 import sqlite3
@@ -94,6 +95,7 @@ def seed(path: str, n: int, rng: random.Random) -> float:
     common = [" ".join(rng.choices(URDU if i % 5 < 3 else ENGLISH, k=rng.randint(5, 12))) for i in range(300)]
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA synchronous = OFF")  # seeding only; the service keeps FULL
+    conn.execute("PRAGMA cache_size = -500000")  # 500 MB: a million rows' indexes stay in memory
     offsets = sorted(rng.random() * span for _ in range(n))
     batch_subs, batch_contacts, batch_answers, batch_audit = [], [], [], []
     admin_id = conn.execute("SELECT id FROM users WHERE username = 'admin'").fetchone()
@@ -309,14 +311,33 @@ def export(server: Server, client: requests.Session) -> dict:
             "mb": size / 1e6, "rss_before_mib": before / 1024, "rss_peak_mib": peak[0] / 1024}
 
 
-def measure(n: int, count: int, rng: random.Random, tmp: str) -> dict:
-    db = f"{tmp}/scale-{n}.sqlite3"
-    server = Server(db, "scale-benchmark-secret")
+def seeded_copy(n: int, db: str, cache: str | None) -> float:
+    """A database made by init-db with an admin and n submissions at `db`; seeded afresh, or
+    copied from `cache` where an earlier run left one (seeding a million rows takes minutes)."""
+    kept = Path(cache) / f"scale-{n}.sqlite3" if cache else None
+    if kept and kept.exists():
+        shutil.copyfile(kept, db)
+        return 0.0
+    target = str(kept) if kept else db
+    server = Server(target, "scale-benchmark-secret")
     server.cli("init-db")
     server.cli("create-user", "admin", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
-    seeded = seed(db, n, rng)
+    took = seed(target, n, random.Random(n))
+    conn = sqlite3.connect(target)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # one self-contained file to copy
+    conn.close()
+    if kept:
+        shutil.copyfile(kept, db)
+    return took
+
+
+def measure(n: int, count: int, tmp: str, cache: str | None) -> dict:
+    db = f"{tmp}/scale-{n}.sqlite3"
+    server = Server(db, "scale-benchmark-secret")
+    seeded = seeded_copy(n, db, cache)
     size_mb = os.path.getsize(db) / 1e6
-    print(f"N={n:,}: seeded in {seeded:.0f} s ({size_mb:.0f} MB)", flush=True)
+    print(f"N={n:,}: " + (f"seeded in {seeded:.0f} s" if seeded else "copied from the cache")
+          + f" ({size_mb:.0f} MB)", flush=True)
     load_before = os.getloadavg()[0]
     with server:
         started = time.perf_counter()
@@ -415,16 +436,16 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "scale.md"))
     parser.add_argument("--json", help="also write the raw figures here")
     parser.add_argument("--tmp", default=None, help="directory for the databases (default: a temporary one)")
+    parser.add_argument("--cache", default=None, help="keep seeded databases here and reuse them")
     args = parser.parse_args()
     sizes = args.sizes
-    rng = random.Random(12)
     command = "nice -n 10 .venv/bin/python benchmarks/scale.py " + " ".join(map(str, args.sizes))
     if args.requests != 20:
         command += f" --requests {args.requests}"
     runs = []
     with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
         for n in sizes:  # the first is the baseline of the ratios
-            runs.append(measure(n, args.requests, rng, tmp))
+            runs.append(measure(n, args.requests, tmp, args.cache))
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{tmp}/scale-{n}.sqlite3{suffix}").unlink(missing_ok=True)
             write(runs, command, Path(args.out), args.requests)
