@@ -17,9 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from ehsaas_site.pages import site_languages
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from tools.pages import site_languages  # noqa: E402
 
 
 def timed_build(config: Path) -> float:
@@ -37,6 +37,8 @@ def english_only_config(folder: Path) -> Path:
     path.write_text(text.replace("docs_dir: docs", f"docs_dir: {ROOT / 'docs'}")
                         .replace("custom_dir: overrides", f"custom_dir: {ROOT / 'overrides'}")
                         .replace("  - hooks/", f"  - {ROOT}/hooks/"), encoding="utf-8")
+    for shared in ("data", "node_modules"):  # the build reads these beside its mkdocs.yml
+        (folder / shared).symlink_to(ROOT / shared)
     return path
 
 

@@ -13,9 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from feedback_api import create_app, i18n, storage  # noqa: E402
+from feedback_api import create_app, i18n, storage
 
 
 def fill(db_path: str, count: int) -> None:

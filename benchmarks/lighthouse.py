@@ -7,23 +7,22 @@ component page in both languages, under two profiles:
 Each (page, profile) runs --runs times; the table gives the median run by performance score.
 
     (cd benchmarks/lighthouse && npm ci)        # once: lighthouse@12.2.3, kept out of package.json
-    .venv/bin/python benchmarks/lighthouse.py [--runs 3] [--json benchmarks/results/lighthouse.json]
+    .venv/bin/python -m benchmarks.lighthouse [--runs 3] [--json benchmarks/results/lighthouse.json]
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.production_stack import production_stack
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from benchmarks.production_stack import production_stack  # noqa: E402
 
 LIGHTHOUSE = ROOT / "benchmarks" / "lighthouse" / "node_modules" / ".bin" / "lighthouse"
 CHROME = "/usr/bin/chromium"

@@ -7,7 +7,7 @@ about the programme: the demo answers only point to official channels and to thi
 - a district digest in Urdu and in English, printed by Chromium to A4 PDF and rendered with
   pdftoppm (loop-digest-ur-a4.png, loop-digest-en-a4.png; PDFs beside them).
 
-    .venv/bin/python benchmarks/loop_screenshots.py
+    .venv/bin/python -m benchmarks.loop_screenshots
 """
 from __future__ import annotations
 
@@ -15,20 +15,18 @@ import functools
 import http.server
 import os
 import subprocess
-import sys
 import tempfile
 import threading
 from pathlib import Path
 
+from playwright.sync_api import sync_playwright
+from werkzeug.serving import make_server
+
+from tests.fixtures_loop import Loop
+from tests.fixtures_moderation import PASSWORD
+from tests.fixtures_site import build_site
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from playwright.sync_api import sync_playwright  # noqa: E402
-from werkzeug.serving import make_server  # noqa: E402
-
-from tests.fixtures_loop import Loop  # noqa: E402
-from tests.fixtures_moderation import PASSWORD  # noqa: E402
-from tests.fixtures_site import build_site  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "screenshots"
 DEMO = [  # (component, question, answer): no dates, amounts or numbers: only where to look

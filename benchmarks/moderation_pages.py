@@ -18,16 +18,14 @@ import platform
 import random
 import re
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from feedback_api import create_app, i18n, references, storage, validation
+from feedback_api.storage import moderation as sm
 
-from feedback_api import create_app, i18n, references, storage, storage_moderation as sm  # noqa: E402
-from feedback_api import validation  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 URDU = ("کفالت کی قسط کب ملے گی رقم نہیں آئی لنگر میں کھانا ختم ہو گیا نشوونما مرکز کے اوقات "
         "اسکالرشپ کی درخواست کیسے دیں رجسٹریشن کا طریقہ بتائیں ضلع دفتر بند تھا").split()

@@ -3,7 +3,7 @@
 benchmarks/production_stack.py, rate limits ON in Redis at their defaults) for 10 minutes,
 sampling the resident memory of gunicorn (master and workers), nginx and Redis.
 
-    .venv/bin/python benchmarks/soak.py [--rate 150] [--duration 600] [--json benchmarks/results/soak.json]
+    .venv/bin/python -m benchmarks.soak [--rate 150] [--duration 600] [--json benchmarks/results/soak.json]
 
 The client paces requests on a fixed schedule (request i is due at start + i/rate; wrk cannot
 hold a rate and wrk2 is not packaged), each from its own loopback address out of a pool of
@@ -18,15 +18,14 @@ import http.client
 import json
 import os
 import sqlite3
-import statistics
 import sys
 import threading
 import time
 from pathlib import Path
 
+from benchmarks.production_stack import gunicorn_pids, production_stack, rss_kib
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from benchmarks.production_stack import gunicorn_pids, production_stack, rss_kib  # noqa: E402
 
 POOL = 20_000
 

@@ -2,7 +2,7 @@
 """Submissions per second and latency through nginx + gunicorn (the production stack,
 benchmarks/production_stack.py), 50 concurrent clients, wrk with a Lua POST script, bounded.
 
-    .venv/bin/python benchmarks/throughput.py [--duration 20] [--connections 50] [--setup prod ...]
+    .venv/bin/python -m benchmarks.throughput [--duration 20] [--connections 50] [--setup prod ...]
 
 Each request carries a unique message (else the duplicate check answers without storing). wrk
 writes the reference of every 201 it received to a file per thread; afterwards every one of
@@ -27,11 +27,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.production_stack import gunicorn_pids, production_stack
+from tests.fixtures_deploy import precompress
+from tests.fixtures_site import build_site
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from benchmarks.production_stack import gunicorn_pids, production_stack  # noqa: E402
-from tests.fixtures_deploy import precompress  # noqa: E402
-from tests.fixtures_site import build_site  # noqa: E402
 
 SETUPS = {
     "prod": ("2 workers x 8 threads (deploy/feedback.env.example)",

@@ -26,7 +26,8 @@ import click
 from flask import Blueprint, Response, current_app, request
 from flask.cli import with_appcontext
 
-from . import i18n, storage, storage_feed
+from . import i18n, storage
+from .storage import feed as storage_feed
 from .moderation.text import mask_numbers
 
 bp = Blueprint("feed", __name__, url_prefix="/api/v1")

@@ -1,7 +1,8 @@
-"""Owns the interface strings, languages, components and facts read from data/.
+"""Owns the interface strings, languages, components and facts read from the data directory.
 
-Both the static site (hooks/) and the service import this module, so each string exists
-once per language (data/strings/<lang>.yml).
+Both the static site (ehsaas_site) and the service import this module, so each string exists
+once per language (data/strings/<lang>.yml). The data directory is datadir.find()'s unless
+`use_data_dir` names another (the site build passes the one beside its mkdocs.yml).
 """
 from __future__ import annotations
 
@@ -10,14 +11,32 @@ from pathlib import Path
 
 import yaml
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+from . import datadir
+
 DEFAULT_LANGUAGE = "en"
+_data_dir: list[Path] = []   # the one in use, once known
+
+
+def data_dir() -> Path:
+    if not _data_dir:
+        _data_dir.append(datadir.find())
+    return _data_dir[0]
+
+
+def use_data_dir(path: Path) -> None:
+    """Read from `path` from now on (forgetting what was read from another)."""
+    path = Path(path).resolve()
+    if _data_dir and _data_dir[0] == path:
+        return
+    _data_dir[:] = [path]
+    for cached in (strings, languages, components, facts, districts, district_lookup):
+        cached.cache_clear()
 
 
 @functools.cache
 def strings(lang: str) -> dict:
     """The nested string table of one language (raises KeyError for an unknown language)."""
-    path = DATA_DIR / "strings" / f"{lang}.yml"
+    path = data_dir() / "strings" / f"{lang}.yml"
     if not path.is_file():
         raise KeyError(lang)
     return yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -26,7 +45,7 @@ def strings(lang: str) -> dict:
 @functools.cache
 def languages() -> tuple[str, ...]:
     """Site languages: one per strings file, the default first."""
-    codes = sorted(p.stem for p in (DATA_DIR / "strings").glob("*.yml"))
+    codes = sorted(p.stem for p in (data_dir() / "strings").glob("*.yml"))
     codes.remove(DEFAULT_LANGUAGE)
     return (DEFAULT_LANGUAGE, *codes)
 
@@ -52,19 +71,19 @@ def t(lang: str, key: str, **values) -> str:
 @functools.cache
 def components() -> tuple[str, ...]:
     """Programme component slugs in site order (data/components.yml)."""
-    return tuple(yaml.safe_load((DATA_DIR / "components.yml").read_text(encoding="utf-8")))
+    return tuple(yaml.safe_load((data_dir() / "components.yml").read_text(encoding="utf-8")))
 
 
 @functools.cache
 def facts() -> dict:
     """data/facts.yml: key -> {"value": ... or None, "source": ...}."""
-    return yaml.safe_load((DATA_DIR / "facts.yml").read_text(encoding="utf-8"))
+    return yaml.safe_load((data_dir() / "facts.yml").read_text(encoding="utf-8"))
 
 
 @functools.cache
 def districts() -> dict:
     """data/districts.yml: region slug -> {"names": {lang: name}, "districts": [English names]}."""
-    return yaml.safe_load((DATA_DIR / "districts.yml").read_text(encoding="utf-8"))["regions"]
+    return yaml.safe_load((data_dir() / "districts.yml").read_text(encoding="utf-8"))["regions"]
 
 
 @functools.cache

@@ -12,7 +12,7 @@ Settings (FEEDBACK_* environment variables, like every other):
   address are erased this many days after a submission arrived (default 365). The submission
   itself, its answer and every statistic stay. Backups hold personal data until rotation
   deletes them: the longest anyone's details survive is RETENTION_DAYS + BACKUP_KEEP days.
-Every SQL statement is in storage.py; this module decides what runs when and says what it did.
+Every SQL statement is in the storage package (storage/safety.py); this module decides what runs when and says what it did.
 """
 from __future__ import annotations
 
@@ -121,8 +121,7 @@ def restore_from(database: str, backup_file: Path, safety_dir: Path) -> dict:
     if result["integrity"] != "ok":
         raise click.ClickException(f"restored database fails integrity_check: {result['integrity']}")
     applied = storage.migrate(database)  # a backup from older code gets today's schema
-    from . import storage_moderation
-    storage_moderation.audit(storage.get_db(), None, "restore", detail=json.dumps(
+    storage.audit.append(storage.get_db(), None, "restore", detail=json.dumps(
         {"from": backup_file.name, "submissions": result["submissions"],
          "previous_saved_as": safety.name if safety else None, "migrations": applied}))
     return {**result, "previous_saved_as": str(safety) if safety else None, "migrations_applied": applied}

@@ -7,13 +7,13 @@ import unicodedata
 
 import yaml
 
-from .i18n import DATA_DIR
+from . import i18n
 
 
 @functools.cache
 def _terms() -> tuple[tuple[str, re.Pattern], ...]:
     """One pattern per category; a term must start a word ("rape" must not match "grape")."""
-    table = yaml.safe_load((DATA_DIR / "sensitive_keywords.yml").read_text(encoding="utf-8"))
+    table = yaml.safe_load((i18n.data_dir() / "sensitive_keywords.yml").read_text(encoding="utf-8"))
     patterns = []
     for category, by_language in table.items():
         terms = sorted({_fold(str(t)) for ts in by_language.values() for t in ts}, key=len, reverse=True)

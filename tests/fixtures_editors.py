@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures_site import ROOT, build_site, copy_project
-from tools import new_page
+from ehsaas_site import new_page
 
 TODAY = dt.date.today()
 # Sample meetings for tests only: the real data/meetings.yml announces none (the source gives no dates).
@@ -35,7 +35,7 @@ REMOVED_PASHTO_PAGE = "stay-safe.md"
 # Pages removed in the variant build, to see what readers get while a page is not translated.
 REMOVED = {"ps": REMOVED_PASHTO_PAGE, "sd": "about.md", "pa-Arab": "check.md"}
 OUTDATED_PAGE = "programme/langar.md"  # its English body changes in the variant build
-NEW_PAGE = "how-to-register.md"  # made with tools.new_page in the variant build
+NEW_PAGE = "how-to-register.md"  # made with ehsaas_site.new_page in the variant build
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from feedback_api import storage, storage_moderation as sm
+from feedback_api import storage
+from feedback_api.storage import moderation as sm
 from tests.fixtures_service import make_app
 
 PASSWORD = "correct horse battery"

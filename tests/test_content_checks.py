@@ -1,4 +1,4 @@
-"""Content checks with messages an editor understands (tools/check_content.py): the real pages
+"""Content checks with messages an editor understands (ehsaas_site/check_content.py): the real pages
 pass, and each kind of mistake, made in a temporary copy, is reported with file, line and what
 to do."""
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from tests.fixtures_site import ROOT
-from tools import check_content as cc
+from ehsaas_site import check_content as cc
 
 
 def test_every_real_page_passes_the_content_checks():
@@ -118,10 +118,10 @@ def test_a_typed_fact_points_to_the_facts_file(docs, typed, what):
 
 
 def test_command_prints_problems_and_fails_or_says_all_is_fine(docs):
-    ok = subprocess.run([sys.executable, "-m", "tools.check_content", "docs/sd"], cwd=ROOT,
+    ok = subprocess.run([sys.executable, "-m", "ehsaas_site.check_content", "docs/sd"], cwd=ROOT,
                         capture_output=True, text=True, timeout=60)
     assert ok.returncode == 0 and re.match(r"All \d+ pages are fine", ok.stdout), ok.stdout
     edit(docs / "sd" / "feedback.md", "(check.md)", "(chek.md)")
-    bad = subprocess.run([sys.executable, "-m", "tools.check_content", str(docs / "sd")], cwd=ROOT,
+    bad = subprocess.run([sys.executable, "-m", "ehsaas_site.check_content", str(docs / "sd")], cwd=ROOT,
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1 and "leads to no page" in bad.stdout and "1 problem(s)" in bad.stdout

@@ -34,7 +34,7 @@ LONG_NUMBER = re.compile(r"[0-9۰-۹]{4,}")
 def expected_pages() -> list[str]:
     """Every page the site must have in each language (team brief: same file names everywhere)."""
     fixed = ["index.md", "communities.md", "meetings.md", "stay-safe.md", "feedback.md", "check.md",
-             "about.md", "answered.md", "you-said-we-did.md"]  # the last two: hooks/feed.py
+             "about.md", "answered.md", "you-said-we-did.md"]  # the last two: ehsaas_site/feed.py
     return fixed + [f"programme/{slug}.md" for slug in components()]
 
 
@@ -60,8 +60,8 @@ def gsm7_length(text: str) -> int | None:
 
 
 # Languages every page must exist in. Sindhi, Pashto and Punjabi may lack a page: the site then
-# shows the Urdu text with a "not yet translated" notice (hooks/translations.py), and
-# `python -m tools.translations` reports it as missing.
+# shows the Urdu text with a "not yet translated" notice (ehsaas_site/fallback.py), and
+# `python -m ehsaas_site.translations` reports it as missing.
 COMPLETE_LANGUAGES = (DEFAULT, "ur")
 
 
@@ -99,7 +99,7 @@ def test_front_matter_and_sms_summary(lang, rel):
 def test_no_external_links_and_no_typed_facts(lang, rel):
     text = (DOCS / lang / rel).read_text(encoding="utf-8")
     assert not re.search(r"(?i)\b(https?:)?//[a-z0-9]", text), f"{lang}/{rel}: external URL"
-    # a translation's source_hash (tools/translations.py) is hex, not a fact
+    # a translation's source_hash (ehsaas_site/translations.py) is hex, not a fact
     without_calls = FACT_CALL.sub("", re.sub(r"(?m)^\s*source_hash:.*$", "", text))
     typed = LONG_NUMBER.findall(without_calls)
     assert not typed, f"{lang}/{rel}: {typed} look like typed facts: use {{{{ fact(...) }}}}"

@@ -16,7 +16,7 @@ import pytest
 from feedback_api.i18n import t
 from tests.fixtures_editors import OUTDATED_PAGE, REMOVED, REMOVED_PASHTO_PAGE
 from tests.fixtures_site import ROOT
-from tools.translations import OUTDATED, build_report
+from ehsaas_site.translations import OUTDATED, build_report
 
 REGIONAL = ("sd", "ps", "pa-Arab")
 NAMES = {"sd": "سنڌي", "ps": "پښتو", "pa-Arab": "پنجابی", "ur": "اردو", "en": "English"}

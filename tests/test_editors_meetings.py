@@ -12,7 +12,7 @@ import pytest
 from feedback_api.i18n import components, languages, t
 from tests.fixtures_editors import TODAY
 from tests.fixtures_site import ROOT
-from tools import meetings as mt
+from ehsaas_site import meetings as mt
 
 LANGS = languages()
 

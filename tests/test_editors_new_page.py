@@ -9,8 +9,8 @@ import pytest
 
 from feedback_api.i18n import t
 from tests.fixtures_editors import NEW_PAGE
-from tools import new_page, translations
-from tools.pages import load_mkdocs_config, nav_files, read_page
+from ehsaas_site import new_page, translations
+from ehsaas_site.pages import load_mkdocs_config, nav_files, read_page
 
 ARGS = ["--title", "How to register", "--description", "Who can register for Ehsaas and how.",
         "--summary", "Ask a community mobiliser or the helpline how to register. Never pay anyone."]

@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from tests.fixtures_site import ROOT
-from tools import translations as tr
-from tools.pages import body_hash, read_page
+from ehsaas_site import translations as tr
+from ehsaas_site.pages import body_hash, read_page
 
 REGIONAL = ("sd", "ps", "pa-Arab")
 # Pages the issue asks to exist in Sindhi, Pashto and Punjabi (the rest fall back to Urdu).
@@ -19,7 +19,7 @@ REQUIRED = ["index.md", "stay-safe.md", "feedback.md", "programme/emergency-cash
 
 
 def run_cli(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "tools.translations", *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "ehsaas_site.translations", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=60)
 
 
@@ -141,7 +141,7 @@ def test_markdown_format_is_a_table_for_the_ci_job_summary():
 
 
 def test_strings_command_lists_what_a_language_lacks(tmp_path, capsys):
-    from tools import strings
+    from ehsaas_site import strings
     import shutil
     folder = tmp_path / "strings"
     shutil.copytree(ROOT / "data" / "strings", folder)

@@ -7,7 +7,6 @@ import gzip
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -16,9 +15,9 @@ import pytest
 from feedback_api import config as service_config
 from feedback_api import create_app, forms, i18n
 
+from ehsaas_site import forms as forms_hook
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "hooks"))
-import forms as forms_hook  # noqa: E402  (hooks/forms.py)
 
 LANGS = i18n.languages()
 PARTIALS = ROOT / "feedback_api" / "templates" / "forms"

@@ -110,8 +110,8 @@ def test_changes_appear_in_the_feed_only_when_published(loop):
 
 
 def test_site_lists_escape_everything_and_fit_their_budget():
-    """tools/feed.py on its own: hostile text stays text; a huge answer is shortened to fit."""
-    from tools import feed as lists
+    """ehsaas_site/feed.py on its own: hostile text stays text; a huge answer is shortened to fit."""
+    from ehsaas_site import feed as lists
     t = lambda key, **v: key + (str(v) if v else "")  # noqa: E731
     render = lists.Renderer("ur", t, lambda slug: slug, lambda code: "rtl", ["en"],
                             {"answered": "../answered/", "changes": "../you-said-we-did/", "check": "../check/"})
@@ -132,7 +132,7 @@ def test_site_lists_escape_everything_and_fit_their_budget():
 
 
 def test_snapshot_refresh_keeps_the_programme_documents_entries_and_refuses_a_non_feed(loop, tmp_path):
-    from tools import feed as lists
+    from ehsaas_site import feed as lists
     ref = loop.submit("سوال")
     loop.answer(ref, "جواب", "ur")
     source = loop.write_feed(tmp_path / "feed.json")

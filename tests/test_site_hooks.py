@@ -1,30 +1,11 @@
-"""The site hooks' rules, one function at a time (fast; the built site is tested elsewhere)."""
+"""The site build's rules, one function at a time (fast; the built site is tested elsewhere)."""
 from __future__ import annotations
-
-import importlib.util
-import sys
-from pathlib import Path
 
 import pytest
 from mkdocs.exceptions import PluginError
 
-HOOKS = Path(__file__).resolve().parent.parent / "hooks"
-
-
-def load_hook(name: str):
-    if str(HOOKS) not in sys.path:
-        sys.path.insert(0, str(HOOKS))
-    spec = importlib.util.spec_from_file_location(f"site_hook_{name}", HOOKS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-facts = load_hook("facts")
-pages = load_hook("pages")
-search_index = load_hook("search_index")
-assets = load_hook("assets")
-i18n = facts._shared.i18n
+from ehsaas_site import assets, facts, search as search_index, theme as pages
+from feedback_api import i18n
 
 
 def a_known_fact():

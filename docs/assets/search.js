@@ -1,5 +1,5 @@
 /* Site search, loaded only when the reader opens search (see overrides/main.html).
-   Fetches this language's index (hooks/search_index.py: {strings, docs:[{location,title,text}]})
+   Fetches this language's index (ehsaas_site/search.py: {strings, docs:[{location,title,text}]})
    and matches every typed word as a word start, in the title (worth more) or the text.
    Works on Urdu, Sindhi, Pashto and Punjabi text: diacritics and letter variants are folded. */
 (function () {

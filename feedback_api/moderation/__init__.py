@@ -12,10 +12,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-# Registers migration 0002 on storage.migrations as soon as the package is imported (create_app
-# imports it before it migrates; init_app runs after).
-from .. import storage_moderation  # noqa: F401
-
 bp = Blueprint("moderation", __name__, url_prefix="/moderation", static_folder="static",
                static_url_path="/static")
 

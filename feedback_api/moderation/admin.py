@@ -6,7 +6,8 @@ import math
 
 from flask import abort, redirect, request, url_for
 
-from .. import references, storage, storage_moderation as sm
+from .. import references, storage
+from ..storage import audit as audit_log, moderation as sm
 from . import bp, security
 from .views import page_number, page_size, render, valid_date, viewer
 
@@ -83,8 +84,8 @@ def audit():
     }
     db = storage.get_db()
     page = page_number()
-    rows, total = sm.audit_list(db, filters, page_size(), (page - 1) * page_size())
+    rows, total = audit_log.entries(db, filters, page_size(), (page - 1) * page_size())
     return render("audit.html", rows=rows, total=total, page=page, filters=filters,
-                  pages=max(1, math.ceil(total / page_size())), actions=sm.audit_actions(db),
+                  pages=max(1, math.ceil(total / page_size())), actions=audit_log.actions(db),
                   users=[u["username"] for u in sm.list_users(db)],
                   query={k: v for k, v in filters.items() if v})

@@ -13,7 +13,8 @@ import re
 
 from flask import abort, redirect, request, url_for
 
-from .. import i18n, references, storage, storage_feed, validation
+from .. import i18n, references, storage, validation
+from ..storage import feed as storage_feed
 from . import bp, security, text
 from .views import render, valid_date, viewer
 

@@ -11,7 +11,8 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from .. import storage, storage_moderation as sm
+from .. import storage
+from ..storage import moderation as sm
 from . import security
 from .admin import username_problem
 

@@ -8,21 +8,17 @@ import yaml
 
 from .. import i18n
 
-CODES_FILE = i18n.DATA_DIR / "topic_codes.yml"
-TEMPLATES_DIR = i18n.DATA_DIR / "answer_templates"
-
-
 @functools.cache
 def topic_codes() -> dict[str, str]:
     """code -> label, e.g. "COM-PAY" -> "Complaint: Payment (amount, timing, ...)"."""
-    table = yaml.safe_load(CODES_FILE.read_text(encoding="utf-8"))
+    table = yaml.safe_load((i18n.data_dir() / "topic_codes.yml").read_text(encoding="utf-8"))
     return {f"{t}-{p}": f"{t_label}: {p_label}"
             for t, t_label in table["types"].items() for p, p_label in table["topics"].items()}
 
 
 @functools.cache
 def _templates(lang: str) -> dict:
-    path = TEMPLATES_DIR / f"{lang}.yml"
+    path = i18n.data_dir() / "answer_templates" / f"{lang}.yml"
     if not path.is_file():
         return {}
     return yaml.safe_load(path.read_text(encoding="utf-8")) or {}

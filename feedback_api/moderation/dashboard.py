@@ -1,4 +1,4 @@
-"""Owns the dashboard: figures from storage_moderation.dashboard turned into server-rendered
+"""Owns the dashboard: figures from storage.moderation.dashboard turned into server-rendered
 SVG bars (no chart library, no script): submissions per week (open, answered, closed), per
 component, kind, language, district and channel week by week, median time to first answer and
 the oldest waiting. Admins' figures include sensitive cases; moderators' do not."""
@@ -8,7 +8,8 @@ import datetime as dt
 
 from flask import request
 
-from .. import i18n, storage, storage_moderation as sm
+from .. import i18n, storage
+from ..storage import moderation as sm
 from . import bp, security
 from .views import CHANNEL_LABELS, render
 

@@ -14,7 +14,8 @@ import datetime as dt
 
 from flask import request
 
-from .. import i18n, storage, storage_feed, storage_moderation as sm
+from .. import i18n, storage
+from ..storage import feed as storage_feed, moderation as sm
 from ..feed import public_text
 from . import bp, coding, text
 from .views import render, valid_date

@@ -11,7 +11,8 @@ import json
 
 from flask import Response, abort, request, stream_with_context
 
-from .. import storage, storage_moderation as sm
+from .. import storage
+from ..storage import audit, moderation as sm
 from . import bp, security, text
 from .views import parse_filters, viewer
 
@@ -77,7 +78,7 @@ def export(fmt):
         abort(403)
     filters = parse_filters(request.args)
     db = storage.get_db()
-    sm.audit(db, viewer()["id"], "export", None, None,
+    audit.append(db, viewer()["id"], "export", None, None,
              {"format": fmt, "personal": personal, "filters": {k: v for k, v in filters.items() if v}})
     rows = sm.export_rows(db, filters, viewer(), personal)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%MZ")

@@ -8,7 +8,8 @@ import datetime as dt
 
 from flask import current_app, redirect, request, url_for
 
-from .. import i18n, references, sensitive, storage, storage_moderation as sm, validation
+from .. import i18n, references, sensitive, storage, validation
+from ..storage import audit, moderation as sm
 from . import bp
 from .views import OFFLINE_CHANNELS, render, valid_date, viewer
 
@@ -63,7 +64,7 @@ def intake():
     # No client hash: staff typing several people's words must never be merged as duplicates.
     reference, _created = storage.insert_submission(db, row, contact, storage.now(),
                                                     references.new_reference)
-    sm.audit(db, viewer()["id"], "record_offline", sm.submission_id(db, reference), None,
+    audit.append(db, viewer()["id"], "record_offline", sm.submission_id(db, reference), None,
              {"channel": row["channel"], "gathered_on": row["gathered_on"], "district": row["district"]})
     return redirect(url_for("moderation.intake_done", reference=reference), 303)
 

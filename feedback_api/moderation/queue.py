@@ -8,7 +8,8 @@ from urllib.parse import parse_qsl, urlsplit
 from flask import abort, redirect, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from .. import storage, storage_moderation as sm
+from .. import storage
+from ..storage import moderation as sm
 from . import bp, coding, security, text
 from .views import page_size, parse_filters, query_args, render, viewer
 

@@ -17,7 +17,8 @@ from flask import (Flask, abort, current_app, g, redirect, request, session, url
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .. import storage, storage_moderation as sm
+from .. import storage
+from ..storage import moderation as sm
 
 csrf = CSRFProtect()
 ROLES = ("moderator", "admin")

@@ -1,14 +1,15 @@
 """Owns one submission's page and its actions: status, coding, sensitive flag, duplicate link,
 internal notes and the answer (written in the submitter's language from a template reply,
 saved as a draft or published under the reference, optionally listed publicly).
-Every action goes through storage_moderation, which writes the change and its audit entry in
+Every action goes through storage/moderation.py, which writes the change and its audit entry in
 one transaction. Sensitive submissions: admins only (404 for anyone else, so a moderator
 cannot even learn that a reference is sensitive)."""
 from __future__ import annotations
 
 from flask import abort, current_app, redirect, request, url_for
 
-from .. import i18n, references, sensitive, storage, storage_moderation as sm, validation
+from .. import i18n, references, sensitive, storage, validation
+from ..storage import audit, moderation as sm
 from . import bp, coding, security, text
 from .views import STATUSES, render, viewer
 
@@ -62,7 +63,7 @@ def submission(reference):
         draft = coding.fill_template(answer_lang, template_key, row["reference"])
     contact = sm.contact(db, row["id"]) if security.is_admin() else None
     if contact:  # who looked at whose personal data is part of the record
-        sm.audit(db, viewer()["id"], "view_personal", row["id"])
+        audit.append(db, viewer()["id"], "view_personal", row["id"])
     return render("submission.html", s=row, history=sm.history(db, row["id"]),
                   contact=contact,
                   templates=coding.answer_templates(answer_lang), answer_lang=answer_lang,

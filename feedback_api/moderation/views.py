@@ -11,7 +11,8 @@ from flask import Flask, current_app, g, render_template, request
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 
-from .. import i18n, storage, storage_moderation as sm, validation
+from .. import i18n, storage, validation
+from ..storage import moderation as sm
 from . import bp, coding, security, text
 
 STATUSES = storage.STATUSES

@@ -1,8 +1,8 @@
 """Owns the check that every language's interface strings (data/strings/<lang>.yml) have exactly
 the keys of English, printed as a to-do list for translators.
 
-    python -m tools.strings          # every language
-    python -m tools.strings sd ps    # some languages
+    python -m ehsaas_site.strings          # every language
+    python -m ehsaas_site.strings sd ps    # some languages
 
 For each missing key it prints the English text to translate, in YAML, ready to paste under the
 right section of the language's file.
@@ -14,8 +14,9 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-STRINGS = ROOT / "data" / "strings"
+from feedback_api import datadir
+
+STRINGS = datadir.find() / "strings"
 
 
 def flatten(node, prefix: str = "") -> dict[str, object]:

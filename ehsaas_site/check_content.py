@@ -1,8 +1,8 @@
 """Owns the content checks an editor runs before publishing, with messages that name the file, the
 line and what to do. The tests (tests/test_content_checks.py) run the same checks.
 
-    python -m tools.check_content            # every page in docs/
-    python -m tools.check_content docs/sd    # one language (or one file)
+    python -m ehsaas_site.check_content            # every page in docs/
+    python -m ehsaas_site.check_content docs/sd    # one language (or one file)
 
 Checks: front matter complete; SMS summary short enough; internal links and #anchors lead
 somewhere; images have alternative text and are small; no empty page; no phone number, amount,
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pymdownx.slugs import slugify
 
-from tools.pages import ROOT, PageError, read_page
+from .pages import ROOT, PageError, read_page
 
 DEFAULT = "en"
 SMS_DEFAULT, SMS_OTHER = 160, 70
@@ -95,7 +95,7 @@ def check_front_matter(page, lang: str) -> list[Problem]:
                                         f"this language holds {SMS_OTHER}. Shorten it by {units - SMS_OTHER}."))
     if lang != DEFAULT and page.translation.get("status") not in ("draft", "reviewed"):
         problems.append(Problem(page.path, 1, "a translation needs `translation: {status: draft}` in its "
-                                "front matter: run python -m tools.translations mark-draft "
+                                "front matter: run python -m ehsaas_site.translations mark-draft "
                                 f"{lang} <page> after translating."))
     return problems
 

@@ -1,10 +1,11 @@
 """Owns the public feed on the static site: reading it (a URL or a file), falling back to the
 committed snapshot (data/feed_snapshot.json) when it cannot be read, and turning it into HTML in
 a reader's language: the "Answered questions" list, the "You said, we did" list, and the short
-lists at the end of each programme page. hooks/feed.py calls this during the build.
+lists at the end of each programme page, during the build (hooks/feed.py calls the `on_*`
+events below).
 
-    python -m tools.feed check [LOCATION]       # read a feed (or the snapshot) and summarise it
-    python -m tools.feed snapshot LOCATION      # save a feed as the new data/feed_snapshot.json
+    python -m ehsaas_site.feed check [LOCATION]       # read a feed (or the snapshot) and summarise it
+    python -m ehsaas_site.feed snapshot LOCATION      # save a feed as the new data/feed_snapshot.json
 
 Everything from the feed is escaped: it is public text written by moderators, but the site must
 stay safe even if the feed were not. Lists are cut to a gzip byte budget so that every page stays
@@ -17,14 +18,24 @@ import datetime as dt
 import gzip
 import html
 import json
+import os
 import sys
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-SNAPSHOT = ROOT / "data" / "feed_snapshot.json"
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority, get_plugin_logger
+from mkdocs.utils import get_relative_url
+
+from feedback_api import i18n
+
+from . import build
+from .pages import ROOT
+
+SNAPSHOT = ROOT / "data" / "feed_snapshot.json"  # the build passes its own (build.data_dir)
 FEED_VERSION = 1
 FETCH_TIMEOUT_SECONDS = 10
 MAX_FEED_BYTES = 20 * 1024 * 1024
@@ -307,10 +318,92 @@ class Renderer:
         return f'<div class="loop-component">{"".join(out)}</div>' if out else ""
 
 
+# ---------------------------------------------------------------- the build (hooks/feed.py)
+#
+# Where the feed is: `extra.feed` in mkdocs.yml (a URL or a file path), or the SITE_FEED
+# environment variable when set (CI sets it from a repository variable). When it is empty or
+# cannot be read, the build uses data/feed_snapshot.json and says so in the log at INFO level: a
+# feed that is down must not stop `mkdocs build --strict` (which fails on any WARNING), and the
+# log line says what happened.
+
+ANSWERED, CHANGES = "<!-- answered -->", "<!-- you-said-we-did -->"
+CACHE_SECONDS = 300  # `mkdocs serve` rebuilds often: read the feed at most this often
+SNAPSHOT_NAME = Path("data") / "feed_snapshot.json"
+log = get_plugin_logger("feed")
+
+_state: dict = {"location": None, "snapshot": SNAPSHOT, "loaded": None, "at": 0.0}
+
+
+def on_config(config):
+    # SITE_FEED wins over mkdocs.yml (CI, tests). Read once: every language uses the same feed.
+    snapshot = build.data_dir(config) / SNAPSHOT_NAME.name
+    if snapshot != _state["snapshot"]:  # another project's build in this process
+        _state.update(snapshot=snapshot, loaded=None)
+    if "SITE_FEED" in os.environ:
+        _state["location"] = os.environ["SITE_FEED"].strip()
+    elif "feed" in (config.extra or {}):
+        _state["location"] = str(config.extra.get("feed") or "").strip()
+    return config
+
+
+def loaded() -> Loaded:
+    if _state["loaded"] is None or time.monotonic() - _state["at"] > CACHE_SECONDS:
+        try:
+            result = load(_state["location"], _state["snapshot"])
+        except (FeedError, ValueError, OSError) as error:
+            # Only the committed snapshot can fail here (the feed itself falls back to it).
+            raise PluginError(f"{SNAPSHOT_NAME} cannot be used ({error}): restore "
+                              "it with `git checkout data/feed_snapshot.json`, or refresh it with "
+                              "`python -m ehsaas_site.feed snapshot <feed URL>`.") from error
+        if result.from_snapshot:
+            updated = result.doc.get("updated_at") or "never"
+            log.info(f"Feed not used ({result.problem}): building the answered questions and "
+                     f"'you said, we did' from the snapshot {SNAPSHOT_NAME} "
+                     f"(feed updated: {updated}). Not an error: the pages show what the snapshot holds.")
+        else:
+            log.info(f"Feed read from {result.origin}: {len(result.doc['answers'])} answers, "
+                     f"{len(result.doc['changes'])} changes.")
+        _state.update(loaded=result, at=time.monotonic())
+    return _state["loaded"]
+
+
+def renderer(config, page) -> Renderer:
+    lang = build.current_language(config)
+    root = build.language_root(config, lang)
+    default = build.default_language(config)
+    fallback = (config.extra or {}).get("fallback_language")
+    fallbacks = [code for code in (fallback, default) if code and code != lang]
+
+    def link(path: str) -> str:
+        return get_relative_url(root + path, page.url)
+
+    return Renderer(
+        lang, lambda key, **values: build.t(lang, key, **values),
+        lambda slug: build.t(lang, f"components.{slug}"), build.text_direction, fallbacks,
+        {"answered": link("answered/"), "changes": link("you-said-we-did/"), "check": link("check/")})
+
+
+# After translations.py (priority 0) wrapped a fallback page's text in its own language: our
+# lists are in the reader's language and go outside that wrapper.
+@event_priority(-50)
+def on_page_content(html, page, config, files):
+    path = getattr(page.file, "norm_src_uri", page.file.src_uri)
+    is_component = path.startswith("programme/") and path[len("programme/"):-3] in i18n.components()
+    if ANSWERED not in html and CHANGES not in html and not is_component:
+        return html
+    doc = loaded().doc
+    render = renderer(config, page)
+    listing, shown = render.answered_page(doc)
+    html = html.replace(ANSWERED, listing).replace(CHANGES, render.changes_page(doc))
+    if is_component:
+        html += render.component_section(doc, path[len("programme/"):-3], set(shown))
+    return html
+
+
 # ---------------------------------------------------------------- command line
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.feed", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m ehsaas_site.feed", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p_check = sub.add_parser("check", help="read a feed (default: the snapshot) and summarise it")
     p_check.add_argument("location", nargs="?")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from mkdocs.plugins import event_priority, get_plugin_logger
 
-import _shared
+from . import build
 
 log = get_plugin_logger("search_index")
 COMBINED = Path("search") / "search_index.json"
@@ -57,7 +57,7 @@ def entries_for(docs: list[dict], root: str, other_roots: list[str]) -> list[dic
 
 @event_priority(-200)
 def on_post_build(config):
-    if not _shared.is_final_post_build(config):
+    if not build.is_final_post_build(config):
         return
     site = Path(config.site_dir)
     combined = site / COMBINED
@@ -65,12 +65,12 @@ def on_post_build(config):
         log.warning(f"{COMBINED} was not built (is the search plugin enabled?): no search index")
         return
     docs = json.loads(combined.read_text(encoding="utf-8")).get("docs", [])
-    languages = _shared.built_languages(config)
-    roots = {lang: _shared.language_root(config, lang) for lang in languages}
+    languages = build.built_languages(config)
+    roots = {lang: build.language_root(config, lang) for lang in languages}
     for lang, root in roots.items():
         index = {
             "lang": lang,
-            "strings": {k: _shared.t(lang, f"site.{v}") for k, v in RESULT_STRINGS.items()},
+            "strings": {k: build.t(lang, f"site.{v}") for k, v in RESULT_STRINGS.items()},
             "docs": entries_for(docs, root, [r for r in roots.values() if r]),
         }
         path = site / root / "search" / "index.json"

@@ -1,11 +1,11 @@
 """Owns the translation status of every page in every language, and the commands that change it.
 
-    python -m tools.translations                      # the table: page x language
-    python -m tools.translations --format markdown    # the same, for CI's job summary
-    python -m tools.translations --require ur --min-translated 100%   # fail below a threshold
-    python -m tools.translations mark-reviewed sd programme/kafalat.md
-    python -m tools.translations mark-draft sd programme/kafalat.md   # after updating a translation
-    python -m tools.translations add-hashes           # drafts without a source hash get one
+    python -m ehsaas_site.translations                      # the table: page x language
+    python -m ehsaas_site.translations --format markdown    # the same, for CI's job summary
+    python -m ehsaas_site.translations --require ur --min-translated 100%   # fail below a threshold
+    python -m ehsaas_site.translations mark-reviewed sd programme/kafalat.md
+    python -m ehsaas_site.translations mark-draft sd programme/kafalat.md   # after updating a translation
+    python -m ehsaas_site.translations add-hashes           # drafts without a source hash get one
 
 A translation records in its front matter what it was translated from:
 `translation: {status: draft|reviewed, source_hash: <first 12 hex of sha256 of the English body>}`.
@@ -19,7 +19,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tools.pages import ROOT, PageError, body_hash, read_page, set_translation, site_languages
+from .pages import ROOT, PageError, body_hash, read_page, set_translation, site_languages
 
 DEFAULT = "en"
 REVIEWED, DRAFT, DRAFT_UNKNOWN = "reviewed", "draft", "draft (source unknown)"
@@ -128,13 +128,13 @@ def advice(report: Report) -> list[str]:
     tips = []
     if OUTDATED in seen:
         tips.append("outdated: the English page changed after this translation was made. Update the "
-                    "translation, then run: python -m tools.translations mark-draft <lang> <page>")
+                    "translation, then run: python -m ehsaas_site.translations mark-draft <lang> <page>")
     if DRAFT_UNKNOWN in seen or REVIEWED_UNKNOWN in seen:
         tips.append("source unknown: the page does not record which English text it was translated "
-                    "from. If it matches today's English, run: python -m tools.translations add-hashes")
+                    "from. If it matches today's English, run: python -m ehsaas_site.translations add-hashes")
     if DRAFT in seen:
         tips.append("draft: once someone who reads the language has checked it, run: "
-                    "python -m tools.translations mark-reviewed <lang> <page>")
+                    "python -m ehsaas_site.translations mark-reviewed <lang> <page>")
     return tips
 
 
@@ -205,7 +205,7 @@ def add_hashes(root: Path, languages: list[str] | None = None) -> list[str]:
 
 
 def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.translations", description=__doc__.split("\n")[0],
+    parser = argparse.ArgumentParser(prog="python -m ehsaas_site.translations", description=__doc__.split("\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command")
     report_p = sub.add_parser("report", help="print the status table (the default command)")

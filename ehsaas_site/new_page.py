@@ -1,7 +1,7 @@
 """Owns creating a new page in one step: the English file from a template with complete front
 matter, and its line in the site's navigation (mkdocs.yml `nav:`).
 
-    python -m tools.new_page how-to-register.md --title "How to register" \\
+    python -m ehsaas_site.new_page how-to-register.md --title "How to register" \\
         --description "..." --summary "..." [--section Programme] [--after stay-safe.md]
 
 Every other language has the page at once: until it is translated, readers of Urdu see the
@@ -15,7 +15,7 @@ import re
 import sys
 from pathlib import Path
 
-from tools.pages import ROOT, load_mkdocs_config, nav_files, site_languages
+from .pages import ROOT, load_mkdocs_config, nav_files, site_languages
 
 PATH = re.compile(r"^(?:[a-z0-9]+(?:-[a-z0-9]+)*/)?[a-z0-9]+(?:-[a-z0-9]+)*\.md$")
 TEMPLATE = """\
@@ -31,7 +31,7 @@ summary: {summary}
      - Short sentences, one idea per paragraph. Headings are questions people ask.
      - Phone numbers, amounts, dates and web addresses come from data/facts.yml: write
        fact("key") between double curly braces, as the other pages do.
-     - Check it: .venv/bin/python -m tools.check_content docs/en/{path}
+     - Check it: .venv/bin/python -m ehsaas_site.check_content docs/en/{path}
      - Preview it: .venv/bin/mkdocs serve, then open http://127.0.0.1:8000/{url} -->
 """
 
@@ -100,11 +100,11 @@ def create(root: Path, path: str, title: str, description: str, summary: str,
     return [f"created docs/en/{path} and added it to the nav in mkdocs.yml",
             f"not yet translated into: {', '.join(others)} (readers see a notice; the report says missing)",
             f"to translate: copy docs/en/{path} to docs/<lang>/{path}, translate it, then run "
-            f".venv/bin/python -m tools.translations mark-draft <lang> {path}"]
+            f".venv/bin/python -m ehsaas_site.translations mark-draft <lang> {path}"]
 
 
 def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.new_page", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m ehsaas_site.new_page", description=__doc__.split("\n")[0])
     parser.add_argument("path", help="file name under docs/en/, e.g. how-to-register.md")
     parser.add_argument("--title", required=True)
     parser.add_argument("--description", required=True, help="one sentence for search engines")

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from mkdocs.plugins import event_priority
 
-import _shared
+from . import build
 
 # Material's interface keys (partials/languages/*.html) that we answer from data/strings, so each
 # string exists once per language and a new language needs no copy of Material's partial.
@@ -43,24 +43,24 @@ def theme_string(lang: str, key: str) -> str:
     if not ours:
         return ""
     try:
-        return _shared.t(lang, ours)
+        return build.t(lang, ours)
     except KeyError:
         return ""
 
 
 def site_context(config, page=None) -> dict:
     """Everything our templates need, in the reader's language."""
-    lang = _shared.current_language(config)
-    root = _shared.language_root(config, lang)
+    lang = build.current_language(config)
+    root = build.language_root(config, lang)
     text_lang = getattr(page.file, "locale", lang) if page is not None else lang
     meta = (page.meta if page is not None else None) or {}
     translation = meta.get("translation") or {}
     return {
         "lang": lang,
-        "dir": _shared.text_direction(lang),
+        "dir": build.text_direction(lang),
         "root": root,
         "text_lang": text_lang,
-        "text_dir": _shared.text_direction(text_lang),
+        "text_dir": build.text_direction(text_lang),
         # the plugin's fallback_to_default: an English page shown under /ur/
         "missing": text_lang != lang,
         "draft": isinstance(translation, dict) and translation.get("status") == "draft",
@@ -69,7 +69,7 @@ def site_context(config, page=None) -> dict:
         "home_path": urlsplit(config.site_url or "/").path.rstrip("/") + "/" + root,
         "footer_links": [(root + name[:-3] + "/", key) for name, key in FOOTER_PAGES
                          if name in _pages_in_build],
-        "t": lambda key, **values: _shared.t(lang, f"site.{key}", **values),
+        "t": lambda key, **values: build.t(lang, f"site.{key}", **values),
     }
 
 
@@ -105,22 +105,22 @@ def on_template_context(context, template_name, config):
 def other_language_homes(config) -> list[dict]:
     """For the default language's 404, the one a host without per-path 404 pages (GitHub
     Pages) shows everyone: each other language's "not found" and home link, in that language."""
-    lang = _shared.current_language(config)
-    if lang != _shared.default_language(config):
+    lang = build.current_language(config)
+    if lang != build.default_language(config):
         return []
     base = urlsplit(config.site_url or "/").path.rstrip("/") + "/"
-    return [{"lang": other, "dir": _shared.text_direction(other),
-             "title": _shared.t(other, "site.not_found_title"),
-             "home": _shared.t(other, "site.not_found_home"),
-             "href": base + _shared.language_root(config, other)}
-            for other in _shared.built_languages(config) if other != lang]
+    return [{"lang": other, "dir": build.text_direction(other),
+             "title": build.t(other, "site.not_found_title"),
+             "home": build.t(other, "site.not_found_home"),
+             "href": base + build.language_root(config, other)}
+            for other in build.built_languages(config) if other != lang]
 
 
 def set_html_dir(output: str) -> str:
     """Material puts `dir` on <body> only; screen readers, the browser's own UI and CSS
     `:dir()` read it from <html>, so the root element carries it too."""
     def add_dir(match):
-        return f'{match.group(0)} dir="{_shared.text_direction(match.group(1))}"'
+        return f'{match.group(0)} dir="{build.text_direction(match.group(1))}"'
     return HTML_TAG.sub(add_dir, output, count=1)
 
 
@@ -142,17 +142,17 @@ def name_toggles(output: str, lang: str) -> str:
     """Material's menu and search buttons are labels of hidden checkboxes, with only an icon
     inside: a screen reader announced "checkbox" with no name. Name them in the reader's language."""
     for toggle, key in (("drawer", "site.nav_label"), ("search", "site.search_label")):
-        name = html.escape(_shared.t(lang, key))
+        name = html.escape(build.t(lang, key))
         output = output.replace(f'data-md-toggle="{toggle}" type="checkbox"',
                                 f'data-md-toggle="{toggle}" type="checkbox" aria-label="{name}"', 1)
     # The search panel is a dialog; axe and Lighthouse want it named too.
-    name = html.escape(_shared.t(lang, "site.search_label"))
+    name = html.escape(build.t(lang, "site.search_label"))
     return output.replace('class="md-search" data-md-component="search" role="dialog"',
                           f'class="md-search" data-md-component="search" role="dialog" aria-label="{name}"', 1)
 
 
 def finish(output: str, config) -> str:
-    lang = _shared.current_language(config)
+    lang = build.current_language(config)
     return squeeze_whitespace(name_toggles(set_html_dir(output), lang))
 
 

@@ -1,10 +1,6 @@
 """Owns every SQL statement of closing the loop in public: the public feed (published, listed
-answers and aggregate figures), "you said, we did" changes (migration 0003) and the district
-digest's figures.
-
-A sibling of storage.py and storage_moderation.py for the same reason as the latter: several
-people edit those at once. It registers its migration on the same `storage.migrations` set
-after importing storage_moderation, so the order stays 0001, 0002, 0003.
+answers and aggregate figures), "you said, we did" changes and the district
+digest's figures. Its schema is migration 0003 (storage/migrations.py).
 
 What may leave this module for the public (`feed_*`): never a name, contact, reference,
 message, note or anything from a sensitive or spam submission. Free text that does leave it
@@ -17,47 +13,8 @@ import statistics
 
 from sqlite_utils import Database
 
-from . import storage_moderation as sm  # noqa: F401  (registers 0002 before our 0003)
-from .storage import immediate, migrations, now
-
-
-@migrations(name="0003_you_said_we_did")
-def _m0003_you_said_we_did(db: Database) -> None:
-    db.executescript("""
--- A change made because of feedback. Its words live per language in change_texts.
-CREATE TABLE changes (
-    id INTEGER PRIMARY KEY,
-    component TEXT NOT NULL,
-    district TEXT,
-    happened_on TEXT,                  -- YYYY-MM-DD, or NULL when not known
-    published INTEGER NOT NULL DEFAULT 0 CHECK (published IN (0, 1)),
-    created_by INTEGER REFERENCES users(id),
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    published_at TEXT
-);
-CREATE INDEX changes_published ON changes (published, happened_on);
-CREATE TABLE change_texts (
-    change_id INTEGER NOT NULL REFERENCES changes(id) ON DELETE CASCADE,
-    language TEXT NOT NULL,
-    said TEXT NOT NULL,                -- what people said
-    done TEXT NOT NULL,                -- what was done
-    place TEXT,                        -- where, in words (a village, a centre), optional
-    PRIMARY KEY (change_id, language)
-);
--- Which submissions a change answers (shown to staff; the public sees only how many).
-CREATE TABLE change_submissions (
-    change_id INTEGER NOT NULL REFERENCES changes(id) ON DELETE CASCADE,
-    submission_id INTEGER NOT NULL REFERENCES submissions(id),
-    PRIMARY KEY (change_id, submission_id)
-);
-CREATE INDEX answers_public ON answers (published, listed, published_at);
-""")
-
-
-def _dicts(cursor) -> list[dict]:
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
+from . import audit
+from .db import dicts as _dicts, immediate, now
 
 
 def _days(start: str, end: str) -> float:
@@ -228,7 +185,7 @@ def save_change(db: Database, user_id: int, change_id: int | None, fields: dict,
         after = {"component": fields["component"], "district": fields.get("district"),
                  "happened_on": fields.get("happened_on"), "published": publish,
                  "languages": sorted(texts), "submissions": len(set(submission_ids_))}
-        sm._audit(db, user_id, "change_create" if before is None else "change_update", None,
+        audit.record(db, user_id, "change_create" if before is None else "change_update", None,
                   before, after, detail=f"change {change_id}")
     return change_id
 
@@ -241,7 +198,7 @@ def set_change_published(db: Database, user_id: int, change_id: int, published: 
             " THEN COALESCE(published_at, ?) ELSE NULL END WHERE id = ? AND published != ?",
             [int(published), stamp, int(published), stamp, change_id, int(published)]).rowcount
         if done:
-            sm._audit(db, user_id, "change_publish" if published else "change_unpublish", None,
+            audit.record(db, user_id, "change_publish" if published else "change_unpublish", None,
                       {"published": int(not published)}, {"published": int(published)},
                       detail=f"change {change_id}")
         return bool(done)

@@ -1,5 +1,5 @@
-"""Owns what every site hook needs: the repo root on sys.path, the build's languages, and
-telling the final post-build (after every language is built) from the nested ones.
+"""Owns what every build step needs: the project and data folders of the build, its languages,
+and telling the final post-build (after every language is built) from the nested ones.
 
 mkdocs-static-i18n builds the default language, then, inside its own `on_post_build`, builds
 each other language into the same site directory and finally rewrites the search index.
@@ -8,14 +8,28 @@ once, after all of that: see `is_final_post_build`.
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from mkdocs.plugins import event_priority
 
-from feedback_api import i18n  # noqa: E402  (needs ROOT on sys.path)
+from feedback_api import i18n
+
+
+def project_dir(config) -> Path:
+    """The folder of the mkdocs.yml being built (docs/, data/, node_modules/ are in it)."""
+    return Path(config.config_file_path).resolve().parent
+
+
+def data_dir(config) -> Path:
+    return project_dir(config) / "data"
+
+
+@event_priority(100)  # before any other step reads a string or a fact
+def on_config(config):
+    """The data directory is the one beside the mkdocs.yml being built: a copied project
+    (the tests' variant builds) builds from its own data."""
+    i18n.use_data_dir(data_dir(config))
+    return config
 
 
 def i18n_plugin(config):

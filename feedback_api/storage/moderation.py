@@ -1,12 +1,7 @@
 """Owns every SQL statement of moderation: accounts, sessions, the queue, changes to a
-submission (each with its audit entry, in one transaction), notes, answers, the audit list,
-exports and the dashboard's figures. Migration 0002 adds what moderation needs.
-
-Why a sibling of storage.py and not more of it: storage.py is the public service's module and
-is edited by its owner at the same time; this module registers its migrations on the same
-`storage.migrations` set (storage.py imports it at its end, so the order stays 0001, 0002, ...)
-and uses the same connections and `immediate()` writer queue. The rule "storage owns every SQL
-statement" holds for the pair: no view or template runs SQL.
+submission (each with its audit entry, in one transaction), notes, answers,
+exports and the dashboard's figures. Its schema is migration 0002 (storage/migrations.py);
+its audit entries are written through storage/audit.py. No view or template runs SQL.
 
 Visibility: `viewer` dicts carry `role`; only an admin sees `sensitive` submissions, and they
 see them only in their own queue (`sensitive=True` filter), never mixed into the main one.
@@ -14,64 +9,16 @@ see them only in their own queue (`sensitive=True` filter), never mixed into the
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 
 from sqlite_utils import Database
 
-from .storage import immediate, migrations, now
+from . import audit
+from .db import dicts as _dicts, immediate, now, one as _one
 
 QUEUE_ORDER = "s.received_at DESC, s.id DESC"
 OLDEST_FIRST = "s.received_at, s.id"
 OPEN_STATUSES = ("new", "in_review")
-
-
-@migrations(name="0002_moderation")
-def _m0002_moderation(db: Database) -> None:
-    # ALTER TABLE ... ADD COLUMN keeps the FTS triggers on submissions (transform() would not).
-    db.executescript("""
-CREATE TABLE sessions (
-    id TEXT PRIMARY KEY,              -- SHA-256 of the random token in the signed cookie
-    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-    created_at TEXT NOT NULL,
-    last_seen_at TEXT NOT NULL
-);
-CREATE INDEX sessions_user ON sessions (user_id);
-ALTER TABLE users ADD COLUMN last_sign_in_at TEXT;
-CREATE INDEX submissions_received ON submissions (received_at);
-CREATE INDEX submissions_sensitive ON submissions (sensitive, status, received_at);
-CREATE INDEX audit_log_at ON audit_log (at);
-""")
-
-
-def _dicts(cursor) -> list[dict]:
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
-
-
-def _one(cursor) -> dict | None:
-    rows = _dicts(cursor)
-    return rows[0] if rows else None
-
-
-def _audit(db: Database, user_id, action: str, submission_id=None, before=None, after=None,
-           detail: str | None = None) -> None:
-    """Append one audit entry; callers are inside `immediate(db)` with the change itself."""
-    db.conn.execute(
-        "INSERT INTO audit_log (at, user_id, action, submission_id, before, after, detail)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [now(), user_id, action, submission_id,
-         json.dumps(before, ensure_ascii=False, sort_keys=True) if before is not None else None,
-         json.dumps(after, ensure_ascii=False, sort_keys=True) if after is not None else None,
-         detail])
-
-
-def audit(db: Database, user_id, action: str, submission_id=None, before=None, after=None,
-          detail: str | None = None) -> None:
-    """An audit entry for something that happened outside this module's writes
-    (sign-in, sign-out, an offline submission stored by storage.insert_submission)."""
-    with immediate(db):
-        _audit(db, user_id, action, submission_id, before, after, detail)
 
 
 # ---------------------------------------------------------------- accounts
@@ -84,7 +31,7 @@ def create_user(db: Database, username: str, password_hash: str, role: str, by_u
         cursor = db.conn.execute(
             "INSERT INTO users (username, password_hash, role, active, created_at) VALUES (?, ?, ?, 1, ?)",
             [username, password_hash, role, now()])
-        _audit(db, by_user, "user_create", after={"username": username, "role": role})
+        audit.record(db, by_user, "user_create", after={"username": username, "role": role})
         return cursor.lastrowid
 
 
@@ -121,7 +68,7 @@ def update_user(db: Database, user_id: int, by_user, **changes) -> dict | None:
         shown = {k: v for k, v in changes.items() if k != "password_hash"}
         if "password_hash" in changes:
             shown["password"] = "changed"
-        _audit(db, by_user, "user_update",
+        audit.record(db, by_user, "user_update",
                before={k: user[k] for k in shown if k in user},
                after=shown, detail=user["username"])
         return user
@@ -135,7 +82,7 @@ def create_session(db: Database, session_hash: str, user_id: int) -> None:
         db.conn.execute("INSERT INTO sessions (id, user_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)",
                         [session_hash, user_id, stamp, stamp])
         db.conn.execute("UPDATE users SET last_sign_in_at = ? WHERE id = ?", [stamp, user_id])
-        _audit(db, user_id, "sign_in")
+        audit.record(db, user_id, "sign_in")
 
 
 def session_user(db: Database, session_hash: str) -> dict | None:
@@ -155,7 +102,7 @@ def end_session(db: Database, session_hash: str, user_id=None, reason: str = "si
     with immediate(db):
         deleted = db.conn.execute("DELETE FROM sessions WHERE id = ?", [session_hash]).rowcount
         if deleted:
-            _audit(db, user_id, reason)
+            audit.record(db, user_id, reason)
 
 
 def purge_sessions(db: Database, idle_before: str, created_before: str) -> int:
@@ -397,7 +344,7 @@ def _change(db, submission_id, user_id, action, changes, allow_sensitive, detail
     sets = ", ".join(f"{k} = ?" for k in diff)
     db.conn.execute(f"UPDATE submissions SET {sets}, updated_at = ? WHERE id = ?",
                     [*diff.values(), now(), submission_id])
-    _audit(db, user_id, action, submission_id, {k: row[k] for k in diff}, diff, detail)
+    audit.record(db, user_id, action, submission_id, {k: row[k] for k in diff}, diff, detail)
     return True
 
 
@@ -415,7 +362,7 @@ def add_note(db: Database, submission_id: int, user_id: int, body: str) -> None:
     with immediate(db):
         db.conn.execute("INSERT INTO notes (submission_id, author_id, body, created_at) VALUES (?, ?, ?, ?)",
                         [submission_id, user_id, body, now()])
-        _audit(db, user_id, "note", submission_id, None, {"note": body})
+        audit.record(db, user_id, "note", submission_id, None, {"note": body})
 
 
 def submission_id(db: Database, reference: str) -> int | None:
@@ -450,14 +397,14 @@ def save_answer(db: Database, submission_id: int, user_id: int, body: str, langu
              stamp, stamp if publish else None])
         after = {"body": body, "language": language, "public_question": public_question,
                  "published": published, "listed": listed_value}
-        _audit(db, user_id, "answer_publish" if publish else "answer_save", submission_id, before, after)
+        audit.record(db, user_id, "answer_publish" if publish else "answer_save", submission_id, before, after)
         if publish:
             changes = {"status": "answered"}
             if sub["status"] != "answered":
                 db.conn.execute("UPDATE submissions SET status = 'answered', updated_at = ?,"
                                 " first_answered_at = COALESCE(first_answered_at, ?) WHERE id = ?",
                                 [stamp, stamp, submission_id])
-                _audit(db, user_id, "status", submission_id, {"status": sub["status"]}, changes)
+                audit.record(db, user_id, "status", submission_id, {"status": sub["status"]}, changes)
             elif sub["first_answered_at"] is None:
                 db.conn.execute("UPDATE submissions SET first_answered_at = ? WHERE id = ?", [stamp, submission_id])
         return "published" if publish else "saved"
@@ -469,41 +416,11 @@ def unpublish_answer(db: Database, submission_id: int, user_id: int) -> bool:
                                   " WHERE submission_id = ? AND published = 1",
                                   [now(), submission_id]).rowcount
         if changed:
-            _audit(db, user_id, "answer_unpublish", submission_id, {"published": 1}, {"published": 0})
+            audit.record(db, user_id, "answer_unpublish", submission_id, {"published": 1}, {"published": 0})
         return bool(changed)
 
 
 # ---------------------------------------------------------------- the audit list
-
-def audit_list(db: Database, filters: dict, limit: int, offset: int) -> tuple[list[dict], int]:
-    clauses, params = ["1 = 1"], []
-    if filters.get("user"):
-        clauses.append("u.username = ?")
-        params.append(filters["user"])
-    if filters.get("action"):
-        clauses.append("l.action = ?")
-        params.append(filters["action"])
-    if filters.get("reference"):
-        clauses.append("s.reference = ?")
-        params.append(filters["reference"])
-    if filters.get("date_from"):
-        clauses.append("l.at >= ?")
-        params.append(filters["date_from"] + "T00:00:00Z")
-    if filters.get("date_to"):
-        clauses.append("l.at <= ?")
-        params.append(filters["date_to"] + "T23:59:59Z")
-    where = " AND ".join(clauses)
-    joins = " FROM audit_log l LEFT JOIN users u ON u.id = l.user_id LEFT JOIN submissions s ON s.id = l.submission_id"
-    total = db.conn.execute(f"SELECT count(*){joins} WHERE {where}", params).fetchone()[0]
-    rows = _dicts(db.conn.execute(
-        f"SELECT l.id, l.at, l.action, l.before, l.after, l.detail, u.username, s.reference{joins}"
-        f" WHERE {where} ORDER BY l.id DESC LIMIT ? OFFSET ?", [*params, limit, offset]))
-    return rows, total
-
-
-def audit_actions(db: Database) -> list[str]:
-    return [r[0] for r in db.conn.execute("SELECT DISTINCT action FROM audit_log ORDER BY action")]
-
 
 # ---------------------------------------------------------------- export
 

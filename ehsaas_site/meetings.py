@@ -1,8 +1,8 @@
 """Owns community meetings: reading data/meetings.yml (with errors an editor can act on), splitting
 them into upcoming and past, the meetings list in a reader's language, and one .ics calendar
-file per meeting. hooks/meetings.py calls this during the build.
+file per meeting, during the build (hooks/meetings.py calls the `on_*` events below).
 
-    python -m tools.meetings            # check data/meetings.yml and list what the site will show
+    python -m ehsaas_site.meetings            # check data/meetings.yml and list what the site will show
 """
 from __future__ import annotations
 
@@ -15,8 +15,16 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA_FILE = ROOT / "data" / "meetings.yml"
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
+from mkdocs.utils import get_relative_url
+
+from feedback_api import i18n
+
+from . import build
+from .pages import ROOT
+
+DATA_FILE = ROOT / "data" / "meetings.yml"  # the build passes its own (build.data_dir)
 KINDS = ("town_hall", "feedback_session", "workshop", "awareness_session")
 PAKISTAN = dt.timezone(dt.timedelta(hours=5), "PKT")   # Pakistan keeps UTC+5 all year
 TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -235,9 +243,51 @@ def render_ics(m: Meeting, lang: str, t, names: dict[str, str], url: str = "",
     return "\r\n".join(_fold(line) for line in lines) + "\r\n"
 
 
+# ---------------------------------------------------------------- the build (hooks/meetings.py)
+
+
+def _meetings(config) -> list[Meeting]:
+    try:
+        return load(build.data_dir(config) / "meetings.yml", i18n.components())
+    except MeetingError as error:
+        raise PluginError(f"data/meetings.yml: {error}") from error
+
+
+def _helpers(lang: str):
+    names = {code: i18n.strings(code)["meta"]["name"] for code in i18n.languages()}
+    return (lambda key: i18n.t(lang, key)), names, (lambda slug: i18n.t(lang, f"components.{slug}"))
+
+
+def ics_path(config, lang: str, meeting: Meeting) -> str:
+    return f"{build.language_root(config, lang)}meetings/{meeting.id}.ics"
+
+
+@event_priority(10)  # before hooks/facts.py checks the page for anything it does not understand
+def on_page_markdown(markdown, page, config, files):
+    if MARKER not in markdown:
+        return markdown
+    lang = build.current_language(config)
+    t, names, component = _helpers(lang)
+    listing = render_list(_meetings(config), lang, t, names, component,
+                               lambda m: get_relative_url(ics_path(config, lang, m), page.url))
+    return markdown.replace(MARKER, listing)
+
+
+def on_post_build(config):
+    """Runs once per language build: that language's calendar files."""
+    lang = build.current_language(config)
+    t, names, _ = _helpers(lang)
+    site = Path(config.site_dir)
+    page_url = f"{(config.site_url or '').rstrip('/')}/{build.language_root(config, lang)}meetings/"
+    for meeting in _meetings(config):
+        path = site / ics_path(config, lang, meeting)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render_ics(meeting, lang, t, names, page_url), encoding="utf-8", newline="")
+
+
+# ---------------------------------------------------------------- command line
+
 def main() -> int:
-    sys.path.insert(0, str(ROOT))
-    from feedback_api import i18n
     try:
         meetings = load(DATA_FILE, i18n.components())
     except MeetingError as error:

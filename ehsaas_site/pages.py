@@ -11,7 +11,10 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from feedback_api import datadir
+
+# The project folder the commands work on (docs/, mkdocs.yml): the data directory's parent.
+ROOT = datadir.find().parent
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*\n?", re.S)
 
 

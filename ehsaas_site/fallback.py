@@ -4,21 +4,21 @@ mkdocs-static-i18n falls back to the English page. For a language whose `languag
 mkdocs.yml sets `extra.fallback_language` (Sindhi, Pashto and Punjabi set `ur`), we show that
 language's page instead when it exists: these readers read Urdu far more often than English.
 The page keeps its address under /sd/ etc.; only the text it is built from changes, and
-`page.file.locale` says which language that text is in, so hooks/pages.py marks the page
+`page.file.locale` says which language that text is in, so theme.py marks the page
 "not yet translated" (in the reader's language) and wraps the text in its own `lang`/`dir`.
 
 It also marks a translation as outdated on the page when the English changed after the
-translation's `source_hash` (tools/translations.py) was recorded.
+translation's `source_hash` (translations.py) was recorded.
 """
 from __future__ import annotations
 
-import sys
 from html import escape
 from pathlib import Path
 
 from mkdocs.plugins import event_priority, get_plugin_logger
 
-import _shared
+from . import build
+from .pages import body_hash, read_page
 
 log = get_plugin_logger("translations")
 
@@ -30,8 +30,8 @@ def fallback_language(config) -> str | None:
 
 @event_priority(-120)  # after the i18n plugin (-100) chose each page's file, before pages.py (-150)
 def on_files(files, config):
-    reader = _shared.current_language(config)
-    default = _shared.default_language(config)
+    reader = build.current_language(config)
+    default = build.default_language(config)
     fallback = fallback_language(config)
     if reader == default or not fallback or fallback in (reader, default):
         return files
@@ -51,20 +51,15 @@ def on_files(files, config):
 
 
 def _english_body_hash(config, file) -> str | None:
-    # MkDocs restores sys.path after loading each hook: put the repo root back for tools/.
-    if str(_shared.ROOT) not in sys.path:
-        sys.path.insert(0, str(_shared.ROOT))
-    from tools.pages import body_hash, read_page
-
-    english = Path(config.docs_dir) / _shared.default_language(config) / file.norm_src_uri
+    english = Path(config.docs_dir) / build.default_language(config) / file.norm_src_uri
     return body_hash(read_page(english).body) if english.is_file() else None
 
 
 def on_page_content(html, page, config, files):
     """A translation made from an older English text says so, in the reader's language, above
     the page (after the draft notice): the English may have changed a fact or an instruction."""
-    reader = _shared.current_language(config)
-    if reader == _shared.default_language(config) or getattr(page.file, "locale", reader) != reader:
+    reader = build.current_language(config)
+    if reader == build.default_language(config) or getattr(page.file, "locale", reader) != reader:
         return html  # English itself, or a fallback page (it has its own notice)
     translation = page.meta.get("translation")
     recorded = translation.get("source_hash") if isinstance(translation, dict) else None
@@ -73,5 +68,5 @@ def on_page_content(html, page, config, files):
     current = _english_body_hash(config, page.file)
     if current is None or current == str(recorded):
         return html
-    notice = escape(_shared.t(reader, "translation.outdated_notice"), quote=False)
+    notice = escape(build.t(reader, "translation.outdated_notice"), quote=False)
     return f'<p class="site-notice site-notice--outdated" role="note">{notice}</p>\n{html}'

@@ -1,0 +1,237 @@
+"""Owns the database schema: every migration, in order, and applying them.
+
+Importing this module registers all of them, so `migrate()` always brings a database to the
+latest schema, whichever other modules were imported. Add a schema change as a new function at
+the end, decorated `@migration("NNNN_what")` with the next free number; never edit one that
+has been applied anywhere (docs/dev/ has the decision record).
+
+Migrations run once, under a file lock, from `flask init-db`, gunicorn's on_starting hook, or
+the first app start that finds one pending; never concurrently in every worker.
+PRAGMA user_version holds the number applied (what /healthz reports).
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+from pathlib import Path
+
+from sqlite_utils import Database, Migrations
+
+from .db import connect
+
+_set = Migrations("feedback_api")
+NAMES: list[str] = []   # every migration, in the order they apply
+
+
+def migration(name: str):
+    """Register the decorated function as the next migration."""
+    def register(func):
+        NAMES.append(name)
+        return _set(name=name)(func)
+    return register
+
+
+def latest() -> int:
+    """The schema version this code migrates to (the number of migrations)."""
+    return len(NAMES)
+
+
+@contextlib.contextmanager
+def _migration_lock(path: str):
+    lock_path = f"{path}.migrate-lock"
+    Path(lock_path).parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def pending(path: str) -> list[str]:
+    db = connect(path)
+    try:
+        return [m.name for m in _set.pending(db)]
+    finally:
+        db.close()
+
+
+def migrate(path: str) -> list[str]:
+    """Apply pending migrations (once, under a lock); returns the names applied."""
+    with _migration_lock(path):
+        db = connect(path)
+        try:
+            # WAL is a property of the file: set once here, every later connection uses it.
+            db.conn.execute("PRAGMA journal_mode = WAL")
+            todo = [m.name for m in _set.pending(db)]
+            _set.apply(db)
+            db.conn.execute(f"PRAGMA user_version = {len(_set.applied(db))}")
+            return todo
+        finally:
+            db.close()
+
+
+def schema_version(db: Database) -> int:
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def pending_in(db: Database) -> list[str]:
+    return [m.name for m in _set.pending(db)]
+
+
+def check(db: Database) -> dict:
+    """For /healthz: the database answers, and its schema is fully migrated."""
+    db.execute("SELECT count(*) FROM submissions WHERE id = 0").fetchone()
+    return {"schema_version": schema_version(db), "pending_migrations": len(pending_in(db))}
+
+
+# ---------------------------------------------------------------- the migrations, in order
+
+@migration("0001_initial")
+def _m0001_initial(db: Database) -> None:
+    db.executescript("""
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('moderator', 'admin')),
+    active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+    created_at TEXT NOT NULL
+);
+CREATE TABLE submissions (
+    id INTEGER PRIMARY KEY,
+    reference TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    component TEXT NOT NULL,
+    language TEXT NOT NULL,
+    message TEXT NOT NULL,
+    page TEXT,
+    district TEXT,
+    channel TEXT NOT NULL DEFAULT 'web'
+        CHECK (channel IN ('web', 'town_hall', 'feedback_session', 'helpline', 'sms', 'field_visit')),
+    status TEXT NOT NULL DEFAULT 'new'
+        CHECK (status IN ('new', 'in_review', 'answered', 'closed', 'spam')),
+    spam_reason TEXT,
+    sensitive INTEGER NOT NULL DEFAULT 0 CHECK (sensitive IN (0, 1)),
+    topic_code TEXT,
+    duplicate_of INTEGER REFERENCES submissions(id),
+    client_hash TEXT,
+    message_hash TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    gathered_on TEXT,
+    updated_at TEXT NOT NULL,
+    first_answered_at TEXT
+);
+CREATE INDEX submissions_duplicates ON submissions (client_hash, message_hash, received_at);
+CREATE INDEX submissions_queue ON submissions (status, received_at);
+CREATE INDEX submissions_duplicate_of ON submissions (duplicate_of);
+-- Personal data, apart so that it can be restricted, exported and erased on its own.
+CREATE TABLE contacts (
+    submission_id INTEGER PRIMARY KEY REFERENCES submissions(id) ON DELETE CASCADE,
+    name TEXT,
+    contact TEXT,
+    consent_to_contact INTEGER NOT NULL DEFAULT 0 CHECK (consent_to_contact IN (0, 1))
+);
+CREATE TABLE ratings (
+    id INTEGER PRIMARY KEY,
+    page TEXT NOT NULL,
+    language TEXT NOT NULL,
+    helpful INTEGER NOT NULL CHECK (helpful IN (0, 1)),
+    comment TEXT,
+    client_hash TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX ratings_page ON ratings (page, created_at);
+CREATE TABLE answers (
+    id INTEGER PRIMARY KEY,
+    submission_id INTEGER NOT NULL UNIQUE REFERENCES submissions(id),
+    body TEXT NOT NULL,
+    language TEXT NOT NULL,
+    public_question TEXT,
+    published INTEGER NOT NULL DEFAULT 0 CHECK (published IN (0, 1)),
+    listed INTEGER NOT NULL DEFAULT 0 CHECK (listed IN (0, 1)),
+    author_id INTEGER REFERENCES users(id),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    published_at TEXT
+);
+CREATE TABLE notes (
+    id INTEGER PRIMARY KEY,
+    submission_id INTEGER NOT NULL REFERENCES submissions(id),
+    author_id INTEGER REFERENCES users(id),
+    body TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX notes_submission ON notes (submission_id);
+CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    user_id INTEGER REFERENCES users(id),
+    action TEXT NOT NULL,
+    submission_id INTEGER REFERENCES submissions(id),
+    before TEXT,
+    after TEXT,
+    detail TEXT
+);
+CREATE INDEX audit_log_submission ON audit_log (submission_id, at);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+""")
+    # FTS5 over the message, kept in step by triggers. table.transform() drops these
+    # triggers (sqlite-utils #611): a later migration that transforms submissions must
+    # call enable_fts(..., create_triggers=True, replace=True) again.
+    db["submissions"].enable_fts(["message"], fts_version="FTS5", create_triggers=True)
+
+
+@migration("0002_moderation")
+def _m0002_moderation(db: Database) -> None:
+    # ALTER TABLE ... ADD COLUMN keeps the FTS triggers on submissions (transform() would not).
+    db.executescript("""
+CREATE TABLE sessions (
+    id TEXT PRIMARY KEY,              -- SHA-256 of the random token in the signed cookie
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL
+);
+CREATE INDEX sessions_user ON sessions (user_id);
+ALTER TABLE users ADD COLUMN last_sign_in_at TEXT;
+CREATE INDEX submissions_received ON submissions (received_at);
+CREATE INDEX submissions_sensitive ON submissions (sensitive, status, received_at);
+CREATE INDEX audit_log_at ON audit_log (at);
+""")
+
+
+@migration("0003_you_said_we_did")
+def _m0003_you_said_we_did(db: Database) -> None:
+    db.executescript("""
+-- A change made because of feedback. Its words live per language in change_texts.
+CREATE TABLE changes (
+    id INTEGER PRIMARY KEY,
+    component TEXT NOT NULL,
+    district TEXT,
+    happened_on TEXT,                  -- YYYY-MM-DD, or NULL when not known
+    published INTEGER NOT NULL DEFAULT 0 CHECK (published IN (0, 1)),
+    created_by INTEGER REFERENCES users(id),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    published_at TEXT
+);
+CREATE INDEX changes_published ON changes (published, happened_on);
+CREATE TABLE change_texts (
+    change_id INTEGER NOT NULL REFERENCES changes(id) ON DELETE CASCADE,
+    language TEXT NOT NULL,
+    said TEXT NOT NULL,                -- what people said
+    done TEXT NOT NULL,                -- what was done
+    place TEXT,                        -- where, in words (a village, a centre), optional
+    PRIMARY KEY (change_id, language)
+);
+-- Which submissions a change answers (shown to staff; the public sees only how many).
+CREATE TABLE change_submissions (
+    change_id INTEGER NOT NULL REFERENCES changes(id) ON DELETE CASCADE,
+    submission_id INTEGER NOT NULL REFERENCES submissions(id),
+    PRIMARY KEY (change_id, submission_id)
+);
+CREATE INDEX answers_public ON answers (published, listed, published_at);
+""")
