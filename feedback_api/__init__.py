@@ -9,7 +9,7 @@ from flask import Flask
 
 def create_app(test_config: dict | None = None) -> Flask:
     from . import config, errors, forms, maintenance, moderation, ops, public, site, storage
-    from . import feed, storage_counts  # noqa: F401  (storage_counts registers migration 0004)
+    from . import feed
     from .limits import limiter
 
     instance = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("FEEDBACK_INSTANCE_PATH")

@@ -9,7 +9,8 @@ import click
 from flask import Blueprint, Flask, current_app, jsonify
 from flask.cli import with_appcontext
 
-from . import storage, storage_counts
+from . import storage
+from .storage import counts
 
 bp = Blueprint("ops", __name__)
 
@@ -50,10 +51,10 @@ def init_db_command():
 
 def count_earlier(path: str) -> None:
     """Count submissions stored before the moderation figures existed (batched: the service
-    may run meanwhile; see storage_counts)."""
+    may run meanwhile; see storage/counts.py)."""
     db = storage.connect(path)
     try:
-        counted = storage_counts.backfill(db)
+        counted = counts.backfill(db)
     finally:
         db.close()
     if counted:

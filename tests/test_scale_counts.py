@@ -1,4 +1,4 @@
-"""The moderation figures kept as submissions change (feedback_api/storage_counts.py) always
+"""The moderation figures kept as submissions change (feedback_api/storage/counts.py) always
 equal a count over the rows themselves: through every kind of change a moderator, the public
 API, bulk actions and retention make; and on a database made by the previous version, after
 the migration and its batched backfill, while submissions keep arriving and changing."""
@@ -9,7 +9,8 @@ import sqlite3
 
 from sqlite_utils import Database
 
-from feedback_api import storage, storage_counts, storage_moderation as sm
+from feedback_api import storage
+from feedback_api.storage import counts as storage_counts, moderation as sm
 from tests.fixtures_service import make_app
 
 DIMS = {"all": "''", **{d: storage_counts._VALUE[d].format(r="s") for d in storage_counts.DIMENSIONS}}
@@ -116,7 +117,7 @@ def old_database(path: str, rows: int) -> None:
     submissions in it, some answered."""
     db = storage.connect(path)
     db.conn.execute("PRAGMA journal_mode = WAL")
-    storage.migrations.apply(db, stop_before="0004_moderation_scale")
+    storage.migrations._set.apply(db, stop_before="0004_moderation_scale")
     conn = db.conn
     conn.execute("BEGIN")
     conn.executemany(

@@ -235,3 +235,12 @@ CREATE TABLE change_submissions (
 );
 CREATE INDEX answers_public ON answers (published, listed, published_at);
 """)
+
+
+@migration("0004_moderation_scale")
+def _m0004_moderation_scale(db: Database) -> None:
+    """Two queue indexes (built here: a few seconds per million rows), the moderation figures'
+    tables and the triggers that keep them; rows that existed already are counted afterwards,
+    in batches, by `counts.backfill()` (storage/counts.py says why)."""
+    from . import counts
+    db.executescript(counts.INDEXES + counts.schema_sql())

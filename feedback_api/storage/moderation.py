@@ -13,7 +13,7 @@ import re
 
 from sqlite_utils import Database
 
-from . import audit
+from . import audit, counts
 from .db import dicts as _dicts, immediate, now, one as _one
 
 QUEUE_ORDER = "s.received_at DESC, s.id DESC"
@@ -228,43 +228,40 @@ def matching_ids(db: Database, filters: dict, viewer: dict, limit: int) -> list[
 
 def status_counts(db: Database, filters: dict, viewer: dict) -> tuple[dict, bool]:
     """Rows per status under the current filters (the status filter itself left out), and
-    whether they are capped. Exact, from the counts kept per day and dimension, when the
+    whether they are capped. Exact, from the counts kept per week and dimension, when the
     filters are at most one dimension and no dates or search; otherwise counted among the newest
     COUNT_CAP + 1 matching rows (capped: each figure is then "at least")."""
-    from . import storage_counts as counts_kept   # imported late: it registers a later migration
     sensitive = 1 if viewer.get("role") == "admin" and filters.get("sensitive") else 0
-    dims = [d for d in counts_kept.DIMENSIONS if filters.get(d)]
+    dims = [d for d in counts.DIMENSIONS if filters.get(d)]
     capped = False
     plain = not (filters.get("q") or filters.get("date_from") or filters.get("date_to"))
-    if plain and len(dims) <= 1 and counts_kept.complete(db):
+    if plain and len(dims) <= 1 and counts.complete(db):
         dim, value = (dims[0], filters[dims[0]]) if dims else ("all", "")
-        counts = counts_kept.status_counts(db, dim, value, sensitive)
+        tally = counts.status_counts(db, dim, value, sensitive)
     else:
         source, where, params, order = _source(db, {**filters, "status": None}, viewer, True)
         statuses = [r[0] for r in db.conn.execute(
             f"SELECT s.status FROM {source} WHERE {where} ORDER BY {order} LIMIT ?",
             [*params, COUNT_CAP + 1])]
         capped = len(statuses) > COUNT_CAP
-        counts = {}
+        tally = {}
         for status in statuses[:COUNT_CAP]:
-            counts[status] = counts.get(status, 0) + 1
-    counts = {k: v for k, v in counts.items() if v}
-    counts["open"] = counts.get("new", 0) + counts.get("in_review", 0)
-    counts["all"] = sum(v for k, v in counts.items() if k != "open")
-    return counts, capped
+            tally[status] = tally.get(status, 0) + 1
+    tally = {k: v for k, v in tally.items() if v}
+    tally["open"] = tally.get("new", 0) + tally.get("in_review", 0)
+    tally["all"] = sum(v for k, v in tally.items() if k != "open")
+    return tally, capped
 
 
 def sensitive_waiting(db: Database) -> int:
-    from . import storage_counts as counts_kept
-    if counts_kept.complete(db):
-        return counts_kept.sensitive_waiting(db)
+    if counts.complete(db):
+        return counts.sensitive_waiting(db)
     return db.conn.execute("SELECT count(*) FROM submissions WHERE sensitive = 1 AND status IN"
                            " ('new', 'in_review')").fetchone()[0]
 
 
 def districts(db: Database) -> list[str]:
-    from . import storage_counts as counts_kept
-    return counts_kept.districts(db)
+    return counts.districts(db)
 
 
 # ---------------------------------------------------------------- one submission
@@ -456,15 +453,14 @@ def export_rows(db: Database, filters: dict, viewer: dict, personal: bool, batch
 def dashboard(db: Database, since: str, include_sensitive: bool) -> dict:
     """Figures for the dashboard since `since` (a date): per week and dimension, open versus
     answered, median hours to first answer, the oldest waiting. Spam is left out. Read from
-    the counts kept as submissions change (storage_counts), never from every row."""
-    from . import storage_counts as counts_kept
+    the counts kept as submissions change (storage/counts.py), never from every row."""
     dims = ("component", "kind", "language", "district", "channel")
     weeks: dict[str, int] = {}
     by_dim: dict[str, dict] = {d: {} for d in dims}
     states = {"open": 0, "answered": 0, "closed": 0}
     open_by_week: dict[str, int] = {}
     answered_by_week: dict[str, int] = {}
-    for dim, value, week, status, n in counts_kept.week_counts(db, since, dims, include_sensitive):
+    for dim, value, week, status, n in counts.week_counts(db, since, dims, include_sensitive):
         if dim != "all":
             per = by_dim[dim].setdefault(value, {})
             per[week] = per.get(week, 0) + n
@@ -478,7 +474,7 @@ def dashboard(db: Database, since: str, include_sensitive: bool) -> dict:
             answered_by_week[week] = answered_by_week.get(week, 0) + n
         else:
             states["closed"] += n
-    hours = counts_kept.answer_hours(db, since, include_sensitive)
+    hours = counts.answer_hours(db, since, include_sensitive)
     sens = "" if include_sensitive else " AND sensitive = 0"
     # One short walk of (status, received_at) per open status, merged here: never a sort of
     # every open row.
@@ -486,9 +482,9 @@ def dashboard(db: Database, since: str, include_sensitive: bool) -> dict:
         "SELECT reference, received_at, status, sensitive, id FROM submissions"
         f" WHERE status = ?{sens} ORDER BY received_at, id LIMIT 5", [status]))),
         key=lambda r: (r["received_at"], r["id"]))[:5]
-    done_to, target = counts_kept.progress(db)
+    done_to, target = counts.progress(db)
     return {"weeks": weeks, "by_dim": by_dim, "states": states, "open_by_week": open_by_week,
             "answered_by_week": answered_by_week,
-            "median_hours_to_answer": counts_kept.median_hours(hours),
+            "median_hours_to_answer": counts.median_hours(hours),
             "answered_count": sum(n for _, n in hours), "oldest": oldest, "total": sum(weeks.values()),
             "counted_share": 1.0 if done_to >= target else done_to / target}

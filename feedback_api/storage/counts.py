@@ -19,8 +19,7 @@ import time
 
 from sqlite_utils import Database
 
-from . import storage_feed  # noqa: F401  (registers 0003 before our 0004)
-from .storage import immediate, migrations
+from .db import immediate
 
 # Dimensions counted per value; "all" has the single value ''.
 DIMENSIONS = ("component", "kind", "language", "district", "channel", "topic_code")
@@ -115,12 +114,6 @@ CREATE INDEX submissions_district ON submissions (district COLLATE NOCASE, recei
 CREATE INDEX submissions_topic_code ON submissions (topic_code, received_at);
 """
 
-
-@migrations(name="0004_moderation_scale")
-def _m0004_moderation_scale(db: Database) -> None:
-    """Two indexes (built here, a few seconds per million rows), the figures' tables and triggers;
-    the figures of existing rows are counted afterwards by `backfill()`."""
-    db.executescript(INDEXES + schema_sql())
 
 
 # ---------------------------------------------------------------- backfill
