@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 from .. import storage
 from ..storage import moderation as sm
 from . import bp, coding, security, text
-from .views import page_size, parse_filters, query_args, render, viewer
+from .views import cursor, page_size, parse_filters, query_args, render, viewer
 
 MAX_BULK = 2000  # one transaction; a bigger wave takes a second click
 BULK_ACTIONS = {"spam": {"status": "spam"}, "close": {"status": "closed"},
@@ -23,11 +23,6 @@ def district_choices(db) -> list[str]:
     district with a direction control or a CNIC/phone-like number is left out (it is junk, and
     the value would put the raw text into the page); search finds such rows."""
     return [d for d in sm.districts(db) if not text.bidi_controls(d) and not text.has_masked_number(d)]
-
-
-def cursor(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    return int(raw) if raw.isdigit() and 0 < len(raw) < 19 else None
 
 
 @bp.get("/")

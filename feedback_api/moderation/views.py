@@ -206,9 +206,10 @@ def page_size() -> int:
     return int(current_app.config["MODERATION_PAGE_SIZE"])
 
 
-def page_number() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 100000 else 1
+def cursor(name: str) -> int | None:
+    """A keyset paging position from the query string (the id of the row at a page's edge)."""
+    raw = request.args.get(name, "")
+    return int(raw) if raw.isdigit() and 0 < len(raw) < 19 else None
 
 
 def render(template: str, **context) -> str:

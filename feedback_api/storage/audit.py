@@ -29,16 +29,20 @@ def append(db: Database, user_id, action: str, submission_id=None, before=None, 
         record(db, user_id, action, submission_id, before, after, detail)
 
 
-def entries(db: Database, filters: dict, limit: int, offset: int) -> tuple[list[dict], int]:
+COUNT_CAP = 10000
+
+
+def _where(filters: dict) -> tuple[str, list]:
+    """Each filter a term one index serves (action, user, submission, time), newest id first."""
     clauses, params = ["1 = 1"], []
     if filters.get("user"):
-        clauses.append("u.username = ?")
+        clauses.append("l.user_id = (SELECT id FROM users WHERE username = ?)")
         params.append(filters["user"])
     if filters.get("action"):
         clauses.append("l.action = ?")
         params.append(filters["action"])
     if filters.get("reference"):
-        clauses.append("s.reference = ?")
+        clauses.append("l.submission_id = (SELECT id FROM submissions WHERE reference = ?)")
         params.append(filters["reference"])
     if filters.get("date_from"):
         clauses.append("l.at >= ?")
@@ -46,14 +50,42 @@ def entries(db: Database, filters: dict, limit: int, offset: int) -> tuple[list[
     if filters.get("date_to"):
         clauses.append("l.at <= ?")
         params.append(filters["date_to"] + "T23:59:59Z")
-    where = " AND ".join(clauses)
-    joins = " FROM audit_log l LEFT JOIN users u ON u.id = l.user_id LEFT JOIN submissions s ON s.id = l.submission_id"
-    total = db.conn.execute(f"SELECT count(*){joins} WHERE {where}", params).fetchone()[0]
+    return " AND ".join(clauses), params
+
+
+def entries(db: Database, filters: dict, limit: int, after: int | None = None,
+            before: int | None = None) -> tuple[list[dict], bool, bool]:
+    """One page, newest first: the first, the one after entry `after` or before `before`
+    (keyset paging: no OFFSET). Returns (rows, newer entries exist, older entries exist)."""
+    where, params = _where(filters)
+    if after:
+        where, params = where + " AND l.id < ?", [*params, after]
+    elif before:
+        where, params = where + " AND l.id > ?", [*params, before]
     rows = dicts(db.conn.execute(
-        f"SELECT l.id, l.at, l.action, l.before, l.after, l.detail, u.username, s.reference{joins}"
-        f" WHERE {where} ORDER BY l.id DESC LIMIT ? OFFSET ?", [*params, limit, offset]))
-    return rows, total
+        "SELECT l.id, l.at, l.action, l.before, l.after, l.detail, u.username, s.reference"
+        " FROM audit_log l LEFT JOIN users u ON u.id = l.user_id LEFT JOIN submissions s ON s.id = l.submission_id"
+        f" WHERE {where} ORDER BY l.id {'ASC' if before else 'DESC'} LIMIT ?", [*params, limit + 1]))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if before:
+        rows.reverse()
+        return rows, more, True
+    return rows, bool(after), more
+
+
+def count(db: Database, filters: dict) -> tuple[int, bool]:
+    """Entries matching, counted up to COUNT_CAP (then capped: "10,000+")."""
+    where, params = _where(filters)
+    n = db.conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM audit_log l WHERE {where} LIMIT ?)",
+                        [*params, COUNT_CAP + 1]).fetchone()[0]
+    return min(n, COUNT_CAP), n > COUNT_CAP
 
 
 def actions(db: Database) -> list[str]:
-    return [r[0] for r in db.conn.execute("SELECT DISTINCT action FROM audit_log ORDER BY action")]
+    """The actions in the log, one index step each (a loose scan of audit_log_action), not a
+    read of every entry."""
+    return [r[0] for r in db.conn.execute(
+        "WITH RECURSIVE a(action) AS (SELECT min(action) FROM audit_log UNION ALL"
+        " SELECT (SELECT min(action) FROM audit_log WHERE action > a.action) FROM a WHERE a.action IS NOT NULL)"
+        " SELECT action FROM a WHERE action IS NOT NULL")]
