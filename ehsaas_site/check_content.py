@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pymdownx.slugs import slugify
 
+from .facts_report import is_official
 from .pages import ROOT, PageError, read_page
 
 DEFAULT = "en"
@@ -146,10 +147,10 @@ def check_links(page, lang: str, docs: Path) -> list[Problem]:
         for match in LINK.finditer(line):
             target = match.group("target").strip("<>")
             if re.match(r"(?i)^[a-z][a-z0-9+.-]*:", target) or target.startswith("//"):
-                if not target.lower().startswith(("mailto:", "tel:", "sms:")):
+                if not target.lower().startswith(("mailto:", "tel:", "sms:")) and not is_official(target):
                     problems.append(Problem(page.path, number, f"link to another site ({target}): this site "
-                                            "links only to its own pages. Put official addresses in "
-                                            "data/facts.yml."))
+                                            "links only to its own pages and to the official sites in "
+                                            "data/official_sites.yml (never to news or guide sites)."))
                 continue
             file_part, _, anchor = target.partition("#")
             if file_part and not file_part.endswith(".md") and not Path(file_part).suffix:

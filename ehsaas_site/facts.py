@@ -1,33 +1,53 @@
-"""Owns `{{ fact("key") }}` in Markdown: the value from data/facts.yml, never a guess.
+"""Owns the programme facts in pages: `{{ fact("key") }}` (the value from data/facts.yml, a tel:,
+sms: or official https link where it is a phone number, SMS code or website),
+`{{ facts_checked() }}` (the oldest `checked` date of the facts the page shows) and
+`{{ operator() }}` (who runs this site: `extra.operator` in mkdocs.yml, or, when unset, that this
+is an information site and not the programme's office). The footer shows the same operator line.
 
-An entry whose value is null (not yet confirmed) becomes the reader's-language phrase
-`site.fact_unconfirmed`; an unknown key, or a `{{ ... }}` the hook does not understand, stops
-the build, so a typo can never publish a raw template or a wrong number.
+The build stops on any problem in data/facts.yml (a value without a full source or checked
+date, a website not on data/official_sites.yml: ehsaas_site/facts_report.py says which), on an unknown key,
+and on a `{{ ... }}` the hook does not understand, so a typo never publishes a raw template or
+a wrong number. An unset value becomes the reader's-language phrase `site.fact_unconfirmed`.
 """
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 
 from mkdocs.exceptions import PluginError
 
-from . import build
+from . import build, facts_report as data
 
-FACT = re.compile(r"""\{\{\s*fact\(\s*(["'])(?P<key>[^"']*)\1\s*\)\s*\}\}""")
+CALL = re.compile(r"""\{\{\s*(?P<name>fact|facts_checked|operator)\(\s*(?:(["'])(?P<key>[^"']*)\2)?\s*\)\s*\}\}""")
 ANY_TEMPLATE = re.compile(r"\{\{.*?\}\}", re.S)
+_operator = {"name": ""}
 
 
-def render_fact(key: str, reader_lang: str, text_lang: str) -> str:
-    """The text that replaces one fact in a page written in `text_lang`, read in `reader_lang`."""
+def entry(key: str) -> dict:
     facts = build.i18n.facts()
     if key not in facts:
         known = ", ".join(sorted(facts))
         raise PluginError(f'Unknown fact "{key}". Add it to data/facts.yml (known: {known}).')
-    value = facts[key].get("value") if isinstance(facts[key], dict) else None
-    if value is not None and str(value).strip():
+    return facts[key] if isinstance(facts[key], dict) else {}
+
+
+def render_fact(key: str, reader_lang: str, text_lang: str) -> str:
+    """The HTML that replaces one fact in a page written in `text_lang`, read in `reader_lang`."""
+    item = entry(key)
+    kind = item.get("kind", "text")
+    if kind == "statement":
+        raise PluginError(f'Fact "{key}" is a statement: say it in the page\'s own words; its source '
+                          "stays in data/facts.yml.")
+    if data.has_value(item):
+        value = str(item["value"]).strip()
+        shown = str((item.get("display") or {}).get(text_lang) or value)
         # Isolated from the text around it: in a right-to-left sentence the bidi algorithm
         # would otherwise show 0800-123 as 123-0800 and 2024-07-10 as 10-07-2024.
-        return f"<bdi>{html.escape(str(value), quote=False)}</bdi>"
+        text = f"<bdi>{html.escape(shown, quote=False)}</bdi>"
+        href = {"phone": "tel:" + re.sub(r"[^0-9+]", "", value), "sms": "sms:" + re.sub(r"[^0-9]", "", value),
+                "web": "https://" + value.strip("/") + "/"}.get(kind)
+        return f'<a href="{html.escape(href)}">{text}</a>' if href else text
     phrase = html.escape(build.t(reader_lang, "site.fact_unconfirmed"), quote=False)
     # A fallback page is English text shown to an Urdu reader: mark the phrase's own language.
     marks = ""
@@ -36,13 +56,59 @@ def render_fact(key: str, reader_lang: str, text_lang: str) -> str:
     return f'<em class="fact-unconfirmed"{marks}>{phrase}</em>'
 
 
+def facts_checked(markdown: str, statement: str | None = None) -> str:
+    """The oldest `checked` date among the facts this page shows (and the statement it names,
+    `{{ facts_checked("key") }}`, when its words come from one): the page is as fresh as that."""
+    keys = [m.group("key") for m in CALL.finditer(markdown) if m.group("name") == "fact"]
+    keys += [statement] if statement else []
+    dates = [data.as_date(entry(key).get("checked")) for key in keys if data.has_value(entry(key))]
+    dates = [d for d in dates if d]
+    if not dates:
+        raise PluginError("{{ facts_checked() }} on a page that shows no confirmed fact.")
+    oldest = min(dates).isoformat()
+    return f'<bdi><time datetime="{oldest}">{oldest}</time></bdi>'
+
+
+def operator_line(lang: str) -> str:
+    """Who runs the site, in the reader's language, with the official helpline one tap away."""
+    helpline = render_fact("helpline_phone", lang, lang)
+    name = _operator["name"]
+    key, values = ("site.operator_named", {"operator": html.escape(name)}) if name else ("site.operator_none", {})
+    template = html.escape(build.t(lang, key, **{k: "{" + k + "}" for k in values}, helpline="{helpline}"),
+                           quote=False)
+    return template.format(helpline=helpline, **values)
+
+
 def replace_facts(markdown: str, reader_lang: str, text_lang: str, where: str = "page") -> str:
-    out = FACT.sub(lambda m: render_fact(m.group("key"), reader_lang, text_lang), markdown)
+    def one(match):
+        name, key = match.group("name"), match.group("key")
+        if name == "fact" and key is not None:
+            return render_fact(key, reader_lang, text_lang)
+        if name == "facts_checked":
+            return facts_checked(markdown, key)
+        if name == "operator" and key is None:
+            return operator_line(text_lang)
+        return match.group(0)  # reported below as unreadable
+    out = CALL.sub(one, markdown)
     leftover = ANY_TEMPLATE.search(out)
     if leftover:
         raise PluginError(
             f'{where}: cannot read "{leftover.group(0)}". Write facts as {{{{ fact("key") }}}}.')
     return out
+
+
+def on_config(config):
+    # After build.on_config (listed first in mkdocs.yml) has pointed i18n at this project's data/.
+    found = data.problems(build.i18n.facts(), data.official_domains(), dt.date.today())
+    if found:
+        raise PluginError("data/facts.yml:\n  " + "\n  ".join(found))
+    _operator["name"] = str(config.extra.get("operator") or "").strip()
+    return config
+
+
+def on_env(env, config, files):
+    env.globals["operator_line"] = operator_line
+    return env
 
 
 def on_page_markdown(markdown, page, config, files):

@@ -2,7 +2,7 @@
 rendered in the reader's language into the pages, so the site and the service share one
 markup and one set of strings (data/strings/<lang>.yml).
 
-- feedback.md ends with the feedback / question form (under its "Send your message" heading),
+- feedback.md opens with the feedback / question form, right under its heading,
   check.md with the "Check my question" form (a plain GET to the service's lookup):
   `site.forms.page_form`;
 - every other content page ends with "Was this page helpful?" (`site.forms.rating`);
@@ -78,9 +78,15 @@ def on_page_context(context, page, config, nav):
     rating = None
     if name != FEEDBACK_PAGE:  # the feedback page is a form already
         rating = partials.render_rating_form(lang, {"page": page_path(page)}, {}, action(config, "ratings"))
+    page_form = form_for(page, config)
+    if name == FEEDBACK_PAGE and "</h1>" in (page.content or ""):
+        # The feedback page is the form: right under the heading, its explanation after it.
+        # Put in now, after the search plugin has indexed the page's own words.
+        head, _, rest = page.content.partition("</h1>")
+        page.content, page_form = f"{head}</h1>{page_form}{rest}", ""
     site["forms"] = {
         # after the page's text (not in it, so the search index stays the page's own words)
-        "page_form": form_for(page, config),
+        "page_form": page_form,
         "rating": rating,
         # forms.js enhances post forms only: the check page's GET form needs nothing more.
         "script": name == FEEDBACK_PAGE or rating is not None,

@@ -365,10 +365,15 @@ def test_every_string_the_templates_use_exists():
             assert isinstance(node, str) and node.strip(), f"{lang}: {key}"
 
 
-def test_sensitive_keywords_cover_english_and_urdu():
+def test_sensitive_keywords_cover_every_language_and_moderation_knows_each_category():
+    from feedback_api.moderation.submission import SENSITIVE_REASONS
     table = yaml.safe_load((ROOT / "data" / "sensitive_keywords.yml").read_text(encoding="utf-8"))
-    for category in ("fraud", "deduction", "sexual_exploitation_abuse"):
-        assert table[category]["en"] and table[category]["ur"]
+    for category, by_language in table["terms"].items():
+        assert set(by_language) == {"en", "ur", "roman_ur", "sd", "ps", "pa"}, category
+        assert all(by_language.values()), category
+        assert category in SENSITIVE_REASONS
+    groups = {name for rule in table["near"] for name in rule["all"] + [rule.get("unless")] if name}
+    assert groups <= set(table["words"]) | {"number", "money"}
 
 
 def test_districts_file_is_well_formed():

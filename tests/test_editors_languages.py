@@ -21,7 +21,7 @@ from ehsaas_site.translations import OUTDATED, build_report
 REGIONAL = ("sd", "ps", "pa-Arab")
 NAMES = {"sd": "سنڌي", "ps": "پښتو", "pa-Arab": "پنجابی", "ur": "اردو", "en": "English"}
 # A word written only in that language (Sindhi ڪ, Pashto ې, Punjabi "your"), and a heading.
-WORDS = {"sd": "ڪفالت", "ps": "هېلپ", "pa-Arab": "تہاڈا"}
+WORDS = {"sd": "ڪفالت", "ps": "وړیا", "pa-Arab": "تہاڈا"}
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 

@@ -51,8 +51,9 @@ def test_feedback_page_has_the_form_in_its_language(reader, built_site, lang):
     components = form.locator("#fb-component option")
     assert [components.nth(i).get_attribute("value") for i in range(components.count())] == \
         [*i18n.components(), "general"]
-    # After the page's last heading ("Send your message") and its text, inside the article.
-    assert doc.locator("article h2").last.locator("xpath=following::form[contains(@class,'fb-form')]").count() == 1
+    # The form first: right under the page's heading, before its explanation, inside the article.
+    assert doc.locator("article h1").locator("xpath=following-sibling::*[1][self::form]").count() == 1
+    assert doc.locator("article h2").first.locator("xpath=preceding::form[contains(@class,'fb-form')]").count() == 1
     assert doc.locator("article form.fb-form[method=post]").count() == 1
     # The page's own form only: no "was this page helpful?" on the feedback form's page.
     assert doc.locator("form.fb-rating").count() == 0

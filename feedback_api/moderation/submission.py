@@ -17,6 +17,7 @@ ANSWER_MAX_CHARS = 5000
 # Why a moderator flags a case (the categories of data/sensitive_keywords.yml, plus "other").
 SENSITIVE_REASONS = {"fraud": "Fraud or a bribe", "deduction": "Money deducted from a payment",
                      "sexual_exploitation_abuse": "Sexual exploitation or abuse",
+                     "threat": "Threats or violence",
                      "other": "Another safeguarding concern"}
 NOTE_MAX_CHARS = 3000
 
