@@ -86,6 +86,6 @@ def actions(db: Database) -> list[str]:
     """The actions in the log, one index step each (a loose scan of audit_log_action), not a
     read of every entry."""
     return [r[0] for r in db.conn.execute(
-        "WITH RECURSIVE a(action) AS (SELECT min(action) FROM audit_log UNION ALL"
-        " SELECT (SELECT min(action) FROM audit_log WHERE action > a.action) FROM a WHERE a.action IS NOT NULL)"
-        " SELECT action FROM a WHERE action IS NOT NULL")]
+        "WITH RECURSIVE seen(action) AS (SELECT min(action) FROM audit_log UNION ALL"
+        " SELECT (SELECT min(action) FROM audit_log WHERE action > seen.action) FROM seen"
+        " WHERE seen.action IS NOT NULL) SELECT action FROM seen WHERE action IS NOT NULL")]
