@@ -25,8 +25,11 @@ limit_request_fields = 60
 accesslog = os.environ.get("FEEDBACK_ACCESS_LOG", "-") or None
 errorlog = "-"
 loglevel = os.environ.get("FEEDBACK_LOG_LEVEL", "info")
-# Access log without the client address or query string (references live in URLs).
+# Access log without the client address or query string; feedback_api/logs.py writes each
+# request as one line (CR/LF in a URL cannot forge another), references replaced by
+# <reference>, and leaves addresses out of gunicorn's warnings about malformed requests.
 access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+logger_class = "feedback_api.logs.GunicornLogger"
 # gunicorn 27's control socket defaults to one path per user: two instances on one box (tests,
 # benchmarks) would fight over it. We do not use it.
 control_socket_disable = True
@@ -37,7 +40,7 @@ def on_starting(server):
     """Apply pending migrations once, in the master, before workers start."""
     from feedback_api import create_app, storage
 
-    app = create_app({"MIGRATE_ON_START": False})
+    app = create_app({"MIGRATE_ON_START": False, "SMS_SENDER_THREAD": False})  # workers send
     applied = storage.migrate(app.config["DATABASE"])
     server.log.info("database %s: %s", app.config["DATABASE"],
                     f"applied {', '.join(applied)}" if applied else "up to date")

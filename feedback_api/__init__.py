@@ -8,8 +8,8 @@ from flask import Flask
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    from . import config, errors, forms, maintenance, moderation, ops, public, site, storage
-    from . import feed
+    from . import bodies, config, errors, forms, maintenance, moderation, ops, public, site, storage, urls
+    from . import feed, sms
     from .limits import limiter
 
     instance = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("FEEDBACK_INSTANCE_PATH")
@@ -21,9 +21,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+    app.wsgi_app = bodies.ChunkedBodyLimit(app.wsgi_app, app.config)
     if app.config["MIGRATE_ON_START"] and storage.pending(app.config["DATABASE"]):
         storage.migrate(app.config["DATABASE"])
 
+    urls.init_app(app)  # before the blueprints: their <int:...> rules are row ids
     app.jinja_env.globals.update(forms.template_globals(), site_home=public.site_home)
     limiter.init_app(app)
     if app.config["CORS_ORIGINS"]:
@@ -33,6 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(public.bp)
     feed.init_app(app)  # GET /api/v1/feed.json (no CSRF needed: it only reads)
     moderation.init_app(app)  # also CSRF for the whole app, public.bp exempt
+    sms.init_app(app)  # Kannel's routes (CSRF-exempt, secret-guarded), sms-sender
     ops.init_app(app)
     maintenance.init_app(app)  # backup-rotate, restore, retention commands
     errors.init_app(app)

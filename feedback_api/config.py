@@ -32,7 +32,7 @@ DEFAULTS = {
     "CONTACT_MAX_CHARS": 200,
     "DISTRICT_MAX_CHARS": 100,
     "PAGE_MAX_CHARS": 300,
-    "DUPLICATE_WINDOW_SECONDS": 600,   # same message from the same client within this -> same reference
+    "DUPLICATE_WINDOW_SECONDS": 600,   # a resend of one form within this -> its first reference (resubmits.py)
     # synchronous=FULL: in WAL mode NORMAL survives a process crash but may lose the last
     # commits on power loss; we tell people "received" only once it is on disk, and FULL
     # still carries several thousand inserts/s here (FINDINGS), far above the goal.

@@ -8,7 +8,7 @@ from flask import Flask, current_app, g, request
 from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from . import i18n, public, validation
+from . import i18n, logs, public, validation
 from .limits import limiter
 
 CODES = {400: "validation_failed", 404: "not_found", 405: "method_not_allowed",
@@ -33,7 +33,7 @@ def retry_after_seconds() -> int:
 
 def handle_rate_limited(exc: RateLimitExceeded):
     seconds = retry_after_seconds()
-    if not _ours():  # e.g. moderation's sign-in limit, when it has no handler of its own
+    if not _ours():  # a limit another part sets on its own paths
         response = exc.get_response()
     elif request.mimetype == validation.FORM and request.method == "POST":
         # Keep what they wrote: the same form again, filled in, with how long to wait.
@@ -62,7 +62,8 @@ def handle_http_error(exc: HTTPException):
 
 
 def handle_unexpected(exc: Exception):
-    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    current_app.logger.exception("unhandled error on %s %s", logs.one_line(request.method),
+                                 logs.safe_path(request.path))
     if not _ours():
         return InternalServerError()
     return public.error_response(500, "server_error")

@@ -4,10 +4,9 @@ a first answer; overall, per component, per month). The static site reads it at 
 (hooks/feed.py); anyone may read it.
 
 What it never contains: names, contacts, references, original messages, notes, anything from a
-sensitive or spam submission; a submitter's own name and contact are also cut out of the
-published question and answer, in case a moderator published them unedited. Free text is masked once more on the way out (CNIC-like and
-phone-like numbers with moderation's own `mask_numbers`, and e-mail addresses), whatever was
-stored, so a mistake elsewhere cannot publish a number.
+sensitive or spam submission. Free text goes out through `disclosure.public_text` (numbers and
+e-mail addresses masked, the submitter's own name and contact cut out) whatever was stored, so
+a mistake elsewhere cannot publish them.
 
 Cacheable: a strong ETag of the body, Last-Modified, Cache-Control public; conditional
 requests answer 304. The body is also kept in memory for FEED_CACHE_SECONDS, so a crowd of
@@ -18,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import re
 import threading
 import time
 
@@ -27,8 +25,8 @@ from flask import Blueprint, Response, current_app, request
 from flask.cli import with_appcontext
 
 from . import i18n, storage
+from .disclosure import public_text
 from .storage import feed as storage_feed
-from .moderation.text import mask_numbers
 
 bp = Blueprint("feed", __name__, url_prefix="/api/v1")
 
@@ -38,7 +36,6 @@ DEFAULTS = {
     "FEED_MAX_AGE_SECONDS": 300,        # Cache-Control max-age for browsers and CDNs
     "FEED_ANSWERS_PER_LANGUAGE": 200,   # newest first; the site shows fewer
 }
-EMAIL = re.compile(r"[^\s@<>()\[\]]+@[^\s@<>()\[\]]+\.[^\s@<>()\[\]]+")
 
 _cache: dict[str, tuple[float, bytes, str | None]] = {}
 _cache_lock = threading.Lock()
@@ -63,29 +60,6 @@ def export_feed(path):
     click.echo(f"{len(doc['answers'])} answers and {len(doc['changes'])} changes written to {path}")
 
 
-def public_text(value: str | None) -> str | None:
-    """Free text as the public may see it: numbers and e-mail addresses masked."""
-    if value is None:
-        return None
-    return EMAIL.sub("[…@…]", mask_numbers(value))
-
-
-def without_personal(text: str | None, name: str | None, contact: str | None) -> str | None:
-    """`text` with the submitter's own name (whole, and each word of 3+ letters) and contact
-    taken out: a moderator who publishes a question unedited must not publish who asked it."""
-    if text is None:
-        return None
-    words = []
-    for value in (name, contact):
-        value = " ".join((value or "").split())
-        if len(value) >= 3:
-            words.append(value)
-    words += [w for w in " ".join((name or "").split()).split(" ") if len(w) >= 3]
-    for word in sorted(set(words), key=len, reverse=True):
-        text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", "[…]", text, flags=re.IGNORECASE)
-    return text
-
-
 def _day(stamp: str | None) -> str | None:
     return stamp[:10] if stamp else None
 
@@ -98,8 +72,8 @@ def document(db) -> tuple[dict, str | None]:
         "id": f"answer-{row['id']}",
         "language": row["language"],
         "component": row["component"] if row["component"] in components else "general",
-        "question": public_text(without_personal(row["question"], row["name"], row["contact"])),
-        "answer": public_text(without_personal(row["answer"], row["name"], row["contact"])),
+        "question": public_text(row["question"], row["name"], row["contact"]),
+        "answer": public_text(row["answer"], row["name"], row["contact"]),
         "published_on": _day(row["published_at"]),
     } for row in storage_feed.feed_answers(db, per_language)]
     changes = [{

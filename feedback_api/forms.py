@@ -70,8 +70,18 @@ def render_feedback_form(lang: str, values: dict | None = None, errors: dict | N
     they would cost every reader about 1 KB: docs/assets/forms.js fills them on focus)."""
     template = _environment().get_template("forms/feedback_form.html")
     return Markup(template.render(lang=lang, values=values or {}, errors=errors or {},
-                                  action_url=action_url, limits=limits(),
+                                  action_url=action_url, limits=limits(), submission_key=_submission_key(),
                                   districts=district_options(lang) if districts else []))
+
+
+def _submission_key() -> str:
+    """A fresh resubmit key when the service renders the form for one reader; "" when the site's
+    build renders it once for everybody (forms.js then makes one in the reader's browser)."""
+    from flask import has_request_context
+    if has_request_context():
+        from .resubmits import new_key
+        return new_key()
+    return ""
 
 
 def render_lookup_form(lang: str, values: dict | None = None, errors: dict | None = None,

@@ -135,7 +135,10 @@ def run_retention(db, days: int, dry_run: bool = False) -> dict:
     detail = f"retention: received more than {days} days ago (before {cutoff})"
     erased = storage.erase_old_contacts(db, cutoff, detail)
     hashes = storage.clear_old_client_hashes(db, cutoff, detail)
-    return {"cutoff": cutoff, "days": days, "contacts_erased": erased, "client_hashes_cleared": hashes}
+    from .sms import store as sms_store
+    numbers = sms_store.forget_numbers(db, cutoff)   # a silent number's language; STOP stays
+    return {"cutoff": cutoff, "days": days, "contacts_erased": erased, "client_hashes_cleared": hashes,
+            "sms_numbers_forgotten": numbers}
 
 
 # ---------------------------------------------------------------- the commands

@@ -69,6 +69,9 @@ def document() -> dict:
     from . import feed  # the public feed documents its own path and schemas
     doc["paths"].update(feed.openapi_paths())
     schemas.update(feed.openapi_schemas())
+    from .sms import routes as sms_routes  # Kannel's routes document themselves too
+    doc["paths"].update(sms_routes.openapi_paths())
+    doc["components"]["securitySchemes"] = sms_routes.openapi_security_schemes()
     return doc
 
 
@@ -260,6 +263,13 @@ def _document() -> dict:
                         "name": _text(DEFAULTS["NAME_MAX_CHARS"], "Personal data: stored apart, never published."),
                         "contact": _text(DEFAULTS["CONTACT_MAX_CHARS"], "Phone or email; personal data."),
                         "consent_to_contact": optional_boolean,
+                        "submission_key": {
+                            "type": "string", "nullable": True, "pattern": validation.SUBMISSION_KEY_PATTERN,
+                            "description": "A random key the form got when it was shown (16-64 of "
+                                           "A-Z a-z 0-9 _ -). Sending the same submission again "
+                                           "with the same key answers 200 with the first "
+                                           "reference; without one, only the same person's "
+                                           "resend from the same address is recognised."},
                         "website": {
                                     "description": "Honeypot: people leave it empty. When filled, "
                                                    "the answer is the same but the submission is "

@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import (Blueprint, Response, current_app, jsonify, redirect, render_template,
                    request, url_for)
 
-from . import forms, i18n, openapi, references, sensitive, storage, validation
+from . import disclosure, forms, i18n, openapi, references, resubmits, sensitive, storage, validation
 from .limits import client_hash, limiter, lookups_limit, ratings_limit, submissions_limit
 
 bp = Blueprint("public", __name__, url_prefix="/api/v1", static_folder="static",
@@ -88,6 +88,11 @@ def no_store(response: Response) -> Response:
     return response
 
 
+# One budget for the three routes that look a reference up (the lookup form, the status page,
+# the confirmation page): counted per route, mixing them tripled the rate of guessing.
+lookup_limit = limiter.shared_limit(lookups_limit, scope="lookups")
+
+
 # ---------------------------------------------------------------- submissions
 
 @bp.post("/submissions")
@@ -110,6 +115,7 @@ def create_submission():
     row["sensitive"] = sensitive.is_sensitive(clean["message"])
     row["message_hash"] = validation.message_hash(clean["message"])
     row["client_hash"] = client_hash()
+    row["resubmit_hash"] = resubmits.resubmit_hash(clean, row["message_hash"], row["client_hash"])
     if clean["honeypot_filled"]:
         # Same answer as a real submission (a bot learns nothing); kept, marked, never shown.
         row["status"], row["spam_reason"] = "spam", "honeypot"
@@ -133,7 +139,7 @@ def create_submission():
 
 
 @bp.get("/submissions")
-@limiter.limit(lookups_limit)
+@lookup_limit
 def lookup():
     """The static "check" page's plain GET form: normalise and redirect to the canonical URL."""
     typed = request.args.get("reference", "")
@@ -149,7 +155,7 @@ def lookup():
 
 
 @bp.get("/submissions/<reference>")
-@limiter.limit(lookups_limit)
+@lookup_limit
 def submission_status(reference):
     canonical = references.normalise(reference)
     if canonical is None:
@@ -164,6 +170,8 @@ def submission_status(reference):
     status = storage.public_status(storage.get_db(), canonical)
     if status is None:
         return no_store(error_response(404, "not_found"))
+    if status["answer"]:
+        status["answer"]["body"] = disclosure.answer_for_submitter(status["answer"]["body"])
     if wants_html():
         lang = request.args.get("lang") if request.args.get("lang") in i18n.languages() else status["language"]
         lookup_form = forms.render_lookup_form(lang, {}, {}, url_for("public.lookup"))
@@ -175,7 +183,7 @@ def submission_status(reference):
 
 
 @bp.get("/submissions/<reference>/received")
-@limiter.limit(lookups_limit)
+@lookup_limit
 def submission_received(reference):
     """The confirmation page a form post is redirected to: shows the reference."""
     canonical = references.normalise(reference)

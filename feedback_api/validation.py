@@ -27,13 +27,23 @@ BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 _STRIP = dict.fromkeys(map(ord, BIDI_CONTROLS + "\ufeff"))
 # The same rules as regular expressions, for the OpenAPI document (ECMA syntax, which Python
 # also reads): no control characters but tab (and line breaks in a message), and a message
-# needs one character that is not space, a direction control or a BOM.
+# needs one character that shows (not space, not one of the invisible characters below).
 _CONTROLS_ONE_LINE = "\\u0000-\\u0008\\u000A-\\u001F\\u007F-\\u009F"
 _CONTROLS_MULTILINE = "\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F"
-_INVISIBLE = "\\u202A-\\u202E\\u2066-\\u2069\\uFEFF"
+# Characters that draw nothing: Unicode's Default_Ignorable_Code_Point set in the Basic
+# Multilingual Plane (soft hyphen, zero-width spaces and joiners, direction marks and controls,
+# the Hangul fillers U+115F U+1160 U+3164 U+FFA0, variation selectors, ...) and U+2800, the
+# blank braille pattern, which Unicode does not list but which shows nothing either.
+_INVISIBLE = ("\\u00AD\\u034F\\u061C\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F"
+              "\\u202A-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFF8")
+# The same set outside the BMP (tags, musical format controls, shorthand format controls),
+# which the ECMA patterns above cannot name; the code checks them too.
+_INVISIBLE_ASTRAL = ((0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF))
+_INVISIBLE_RE = re.compile(f"[\\s{_INVISIBLE}]")
 ONE_LINE_PATTERN = f"^[^{_CONTROLS_ONE_LINE}]*$"
 MULTILINE_PATTERN = f"^[^{_CONTROLS_MULTILINE}]*$"
 PAGE_PATTERN = f"^(/(?!/)[^\\s\\\\{_CONTROLS_ONE_LINE}]*)?$"  # one "/", no spaces, no backslash
+SUBMISSION_KEY_PATTERN = "^([A-Za-z0-9_-]{16,64})?$"  # resubmits.py: "" when the form had none
 MESSAGE_PATTERN = (f"^[^{_CONTROLS_MULTILINE}]*[^\\s{_CONTROLS_MULTILINE}{_INVISIBLE}]"
                    f"[^{_CONTROLS_MULTILINE}]*$")
 
@@ -44,6 +54,20 @@ class RequestError(Exception):
     def __init__(self, status: int, code: str, **params):
         super().__init__(code)
         self.status, self.code, self.params = status, code, params
+
+
+def has_visible_text(value: str) -> bool:
+    """Whether `value` has one character that shows: not space, not a control, not one of the
+    invisible characters above. Zero-width joiners inside Urdu or Persian words are kept as
+    typed; only a text made of nothing else is refused."""
+    for char in value:
+        if _INVISIBLE_RE.match(char) or unicodedata.category(char) == "Cc":
+            continue
+        code = ord(char)
+        if any(low <= code <= high for low, high in _INVISIBLE_ASTRAL):
+            continue
+        return True
+    return False
 
 
 def kinds() -> tuple[str, ...]:
@@ -82,8 +106,11 @@ def read_body(request: Request) -> tuple[dict, bool]:
     return data, False
 
 
-def clean_text(value, max_chars: int, multiline: bool = False) -> tuple[str | None, str | None]:
-    """(clean text or None if empty, error code or None)."""
+def clean_text(value, max_chars: int, multiline: bool = False,
+               refuse_invisible: bool = False) -> tuple[str | None, str | None]:
+    """(clean text or None if empty, error code or None). Text that shows nothing (only
+    invisible characters) counts as empty, or is refused with "no_visible_text" when
+    `refuse_invisible` (a message: the sender believes they wrote something)."""
     if value is None:
         return None, None
     if not isinstance(value, str):
@@ -105,6 +132,8 @@ def clean_text(value, max_chars: int, multiline: bool = False) -> tuple[str | No
         value = " ".join(value.split())
     if not value:
         return None, None
+    if not has_visible_text(value):
+        return None, ("no_visible_text" if refuse_invisible else None)
     if len(value) > max_chars:
         return None, "too_long"
     return value, None
@@ -152,6 +181,16 @@ def clean_district(value, max_chars: int) -> tuple[str | None, str | None]:
     return text, error
 
 
+def clean_submission_key(value) -> tuple[str | None, str | None]:
+    if value is None or value == "":
+        return None, None
+    if not isinstance(value, str):
+        return None, "not_text"
+    if not re.fullmatch(SUBMISSION_KEY_PATTERN, value):
+        return None, "invalid_submission_key"
+    return value, None
+
+
 def message_hash(message: str) -> str:
     """The same words with different spacing or case count as the same message."""
     folded = " ".join(message.casefold().split())
@@ -169,7 +208,8 @@ def submission(data: dict, config, default_language: str) -> tuple[dict, dict]:
             errors[field] = error
         clean[field] = value
 
-    take("message", clean_text(data.get("message"), config["MESSAGE_MAX_CHARS"], multiline=True))
+    take("message", clean_text(data.get("message"), config["MESSAGE_MAX_CHARS"], multiline=True,
+                               refuse_invisible=True))
     if "message" not in errors and clean["message"] is None:
         errors["message"] = "required"
     take("kind", clean_choice(data.get("kind"), KINDS, default="feedback"))
@@ -180,6 +220,7 @@ def submission(data: dict, config, default_language: str) -> tuple[dict, dict]:
     take("name", clean_text(data.get("name"), config["NAME_MAX_CHARS"]))
     take("contact", clean_text(data.get("contact"), config["CONTACT_MAX_CHARS"]))
     take("consent_to_contact", clean_boolean(data.get("consent_to_contact"), default=False))
+    take("submission_key", clean_submission_key(data.get("submission_key")))
     honeypot = data.get("website")
     clean["honeypot_filled"] = bool(honeypot) if not isinstance(honeypot, str) else bool(honeypot.strip())
     return clean, errors

@@ -8,4 +8,5 @@ pytest_plugins = [
     "tests.fixtures_loop",
     "tests.fixtures_deploy",
     "tests.fixtures_forms",
+    "tests.fixtures_sms",
 ]

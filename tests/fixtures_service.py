@@ -152,7 +152,7 @@ class Gunicorn:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 20) -> "Gunicorn":
-        self.port = free_port()
+        self.port = self.port or free_port()  # a caller may choose it first (Kannel needs it)
         env = {**os.environ, "FEEDBACK_INSTANCE_PATH": str(self.instance),
                "FEEDBACK_DATABASE": str(self.database), "FEEDBACK_SECRET_KEY": SECRET,
                "FEEDBACK_BIND": f"127.0.0.1:{self.port}", "FEEDBACK_ACCESS_LOG": "",
@@ -168,7 +168,7 @@ class Gunicorn:
             try:
                 if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
                     return self
-            except requests.ConnectionError:
+            except requests.RequestException:  # not up yet, or too slow on a busy machine
                 pass
             time.sleep(0.1)
         raise RuntimeError(f"gunicorn did not answer within {timeout}s: {self.read_log()}")

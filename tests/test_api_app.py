@@ -356,7 +356,8 @@ def test_every_string_the_templates_use_exists():
     for template in (ROOT / "feedback_api" / "templates").rglob("*.html"):
         used |= set(re.findall(r't\(lang, "([a-z_.]+)"\)', template.read_text()))
     used |= {f"errors.{c}" for c in ("required", "too_long", "not_text", "unknown_choice", "control_characters",
-                                      "invalid_characters", "invalid_boolean", "invalid_page", "invalid_reference")}
+                                      "no_visible_text", "invalid_submission_key", "invalid_characters",
+                                      "invalid_boolean", "invalid_page", "invalid_reference")}
     for lang in i18n.languages():
         for key in used:
             node = i18n.strings(lang)

@@ -281,8 +281,10 @@ def test_https_moderator_signs_in_through_nginx(production_stack, tmp_path):
                                  data={"csrf_token": token, "next": "", "username": "zainab",
                                        "password": "a long enough passphrase 42"})
         assert signed_in.status_code in (302, 303), signed_in.text[:500]
-        cookie = signed_in.headers["Set-Cookie"]
-        assert cookie.startswith("__Host-") and "Secure" in cookie and "HttpOnly" in cookie
+        cookies = signed_in.raw.headers.getlist("Set-Cookie")   # the session's and moderation_known
+        assert len(cookies) == 2
+        for cookie in cookies:
+            assert cookie.startswith("__Host-") and "Secure" in cookie and "HttpOnly" in cookie
         queue = session.get(base + "/moderation/", timeout=10)
         assert queue.status_code == 200 and "sign-out" in queue.text
     finally:

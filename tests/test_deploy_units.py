@@ -21,7 +21,8 @@ from tests.fixtures_deploy import NGINX, Nginx, nginx_main_conf
 from tests.fixtures_service import ROOT, SECRET, free_port
 
 UNITS = ROOT / "deploy" / "systemd"
-SERVICES = ["ehsaas-feedback.service", "ehsaas-backup.service", "ehsaas-retention.service"]
+SERVICES = ["ehsaas-feedback.service", "ehsaas-backup.service", "ehsaas-retention.service",
+            "ehsaas-bearerbox.service", "ehsaas-smsbox.service", "ehsaas-sms-sender.service"]
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
 
 
@@ -256,7 +257,9 @@ def test_deploy_readme_names_only_real_files_and_settings():
         assert list((ROOT / "deploy").glob(name.replace("{service,timer}", "*"))), name
     from flask_limiter.constants import ConfigVars
 
-    known = {*config.DEFAULTS, *maintenance.DEFAULTS, *getattr(security, "DEFAULTS", {}), "INSTANCE_PATH"}
+    from feedback_api import sms
+    known = {*config.DEFAULTS, *maintenance.DEFAULTS, *getattr(security, "DEFAULTS", {}), *sms.DEFAULTS,
+             "INSTANCE_PATH"}
     known |= {v for k, v in vars(ConfigVars).items() if k.isupper()}     # flask-limiter reads its own
     known |= set(re.findall(r'environ\.get\("FEEDBACK_(\w+)"', (ROOT / "deploy" / "gunicorn.conf.py").read_text()))
     texts = [readme, (ROOT / "deploy" / "feedback.env.example").read_text(),

@@ -134,3 +134,24 @@ def test_urdu_pages_show_the_real_helpline_and_sms_code_on_the_first_phone_scree
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     phone_nojs.screenshot(path=str(SCREENSHOTS / f"ur-{name.split('/')[-1]}-360x640-nojs.png"))
     assert t("ur", "site.draft_notice") in phone_nojs.content()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_with_no_operator_every_page_says_it_is_an_information_site_with_the_real_helpline(built_site, lang):
+    footer = re.search(r'class="md-copyright">(.*?)</div>', page(built_site, lang, "programme/kafalat"), re.S).group(1)
+    before_helpline = t(lang, "site.operator_none").split("{helpline}")[0]
+    assert html.escape(before_helpline, quote=False) in footer
+    assert '<a href="tel:080026477"><bdi>0800-26477</bdi></a>' in footer
+
+
+def test_the_operator_setting_names_who_runs_the_site_in_the_footer_and_on_about(tmp_path):
+    from tests.fixtures_site import build_site, copy_project
+    config = copy_project(tmp_path / "project")
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace('  operator: ""', '  operator: "Thatta Tehsil outreach office"', 1), encoding="utf-8")
+    result = build_site(tmp_path / "site", config)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for lang, path in (("en", "about"), ("ur", "about"), ("ur", "programme/kafalat")):
+        markup = page(tmp_path / "site", lang, path)
+        assert markup.count("Thatta Tehsil outreach office") == (2 if path == "about" else 1), (lang, path)
+        assert html.escape(t(lang, "site.operator_none").split("{helpline}")[0], quote=False) not in markup

@@ -137,12 +137,15 @@ def test_snapshot_refresh_keeps_the_programme_documents_entries_and_refuses_a_no
     loop.answer(ref, "جواب", "ur")
     source = loop.write_feed(tmp_path / "feed.json")
     out = tmp_path / "snapshot.json"
-    out.write_text(lists.SNAPSHOT.read_text(encoding="utf-8"), encoding="utf-8")
+    snapshot = json.loads(lists.SNAPSHOT.read_text(encoding="utf-8"))
+    snapshot["changes"].append({"id": "from-a-programme-document", "origin": "programme_document",
+                                "component": "kafalat", "texts": {"en": {"said": "s", "done": "d"}}})
+    out.write_text(json.dumps(snapshot, ensure_ascii=False), encoding="utf-8")
     assert lists.main(["snapshot", str(source), "--to", str(out)]) == 0
     saved = json.loads(out.read_text(encoding="utf-8"))
     assert [a["answer"] for a in saved["answers"]] == ["جواب"]
     assert [c["origin"] for c in saved["changes"]] == ["programme_document"]
-    assert "programme's own source document" in saved["note"]
+    assert "programme_document" in saved["note"]
     (tmp_path / "bad.json").write_text('{"feed_version": 99}', encoding="utf-8")
     assert lists.main(["snapshot", str(tmp_path / "bad.json"), "--to", str(out)]) == 1
     assert json.loads(out.read_text(encoding="utf-8")) == saved  # untouched

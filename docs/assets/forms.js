@@ -178,6 +178,14 @@
     event.preventDefault();
     if (form.busy) return;
     save(form);
+    // One random key per filled-in form: a resend (a retry after a lost answer) gets the same
+    // reference; another person's same words never do (feedback_api/resubmits.py).
+    var key = form.elements.submission_key;
+    if (key && !key.value && window.crypto && crypto.getRandomValues) {
+      var bytes = crypto.getRandomValues(new Uint8Array(16)), hex = "";
+      for (var i = 0; i < 16; i++) hex += ("0" + bytes[i].toString(16)).slice(-2);
+      key.value = hex;
+    }
     form.busy = true;
     button.disabled = true;
     form.setAttribute("aria-busy", "true");

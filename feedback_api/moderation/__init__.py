@@ -23,6 +23,7 @@ def _load_views() -> None:
     eager import here made that a cycle that left `bp` with two routes in a fresh process."""
     from . import admin, auth, dashboard, export, intake, queue, submission  # noqa: F401
     from . import changes, digest  # noqa: F401  (you said, we did; district digest)
+    from ..sms import moderation_views  # noqa: F401  (the SMS outbox list, the answer's SMS preview)
 
 
 def init_app(app: Flask) -> None:

@@ -1,5 +1,6 @@
 """Owns what only admins do on the web: manage users (create, change role, disable, enable,
-reset a password) and read the audit log with filters. Every view here is admin-only."""
+reset a password, clear their failed sign-in limits) and read the audit log with filters.
+Every view here is admin-only."""
 from __future__ import annotations
 
 
@@ -7,8 +8,13 @@ from flask import abort, redirect, request, url_for
 
 from .. import references, storage
 from ..storage import audit as audit_log, moderation as sm
+<<<<<<< HEAD
 from . import bp, security
 from .views import cursor, page_size, render, valid_date, viewer
+=======
+from . import bp, passwords, security, signin_limits
+from .views import page_number, page_size, render, valid_date, viewer
+>>>>>>> main
 
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
 
@@ -17,6 +23,16 @@ def username_problem(name: str) -> str | None:
     if not 2 <= len(name) <= 40 or not set(name) <= USERNAME_CHARS:
         return "User names are 2-40 characters: lower-case letters, digits, dot, dash, underscore."
     return None
+
+
+def users_page(db, error: str | None = None, done: str | None = None) -> str:
+    """The users list, each with its failed sign-ins of the last minutes (and whether slowed)."""
+    users = sm.list_users(db)
+    for user in users:
+        user["failed_sign_ins"] = signin_limits.failures(user["username"])
+        user["sign_in_slowed"] = signin_limits.Attempt(user["username"]).under_attack()
+    return render("users.html", users=users, error=error, done=done, roles=security.ROLES,
+                  password_rules=passwords.RULES)
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -29,13 +45,12 @@ def users():
         role = request.form.get("role")
         password = request.form.get("password") or ""
         error = (username_problem(name) or (None if role in security.ROLES else "Choose a role.")
-                 or security.password_problem(password)
+                 or passwords.problem(password, name)
                  or ("That user name is taken." if sm.user_by_name(db, name) else None))
         if error is None:
             sm.create_user(db, name, security.hash_password(password), role, by_user=viewer()["id"])
             return redirect(url_for("moderation.users", done=f"created {name}"), 303)
-    return render("users.html", users=sm.list_users(db), error=error, done=done,
-                  roles=security.ROLES), (400 if error else 200)
+    return users_page(db, error=error, done=done), (400 if error else 200)
 
 
 @bp.post("/users/<int:user_id>")
@@ -53,19 +68,20 @@ def update_user(user_id):
         changes = {"active": 1}
     elif action == "role" and request.form.get("role") in security.ROLES:
         changes = {"role": request.form["role"]}
+    elif action == "unlock":
+        signin_limits.clear(target["username"], viewer()["id"])
+        return redirect(url_for("moderation.users", done=f"sign-in limits cleared for {target['username']}"), 303)
     elif action == "password":
-        problem = security.password_problem(request.form.get("password") or "")
+        problem = passwords.problem(request.form.get("password") or "", target["username"])
         if problem:
-            return render("users.html", users=sm.list_users(db), error=problem, done=None,
-                          roles=security.ROLES), 400
+            return users_page(db, error=problem), 400
         changes = {"password_hash": security.hash_password(request.form["password"])}
     else:
         abort(400)
     loses_admin = target["role"] == "admin" and target["active"] and (
         changes.get("active") == 0 or changes.get("role") == "moderator")
     if loses_admin and sm.active_admins(db) <= 1:
-        return render("users.html", users=sm.list_users(db), done=None, roles=security.ROLES,
-                      error="The last active admin cannot be disabled or made a moderator."), 400
+        return users_page(db, error="The last active admin cannot be disabled or made a moderator."), 400
     sm.update_user(db, user_id, viewer()["id"], **changes)
     return redirect(url_for("moderation.users", done=f"{action} {target['username']}"), 303)
 

@@ -1,34 +1,15 @@
-"""Owns signing in and out. Failed sign-ins are rate limited twice: per client address and per
-user name (flask-limiter counts only failures: a 401 answer), so neither one address trying
-many names nor many addresses trying one name gets far; each attempt costs a scrypt check."""
+"""Owns signing in and out. Failed sign-ins are limited per address, per address and name, and
+slowed (never locked) per name from anywhere: moderation/signin_limits.py says how, and why
+strangers cannot lock an owner out. Each attempt costs a scrypt check."""
 from __future__ import annotations
 
-import hashlib
-import hmac
+from flask import g, make_response, redirect, request, url_for
 
-from flask import current_app, g, redirect, request, url_for
-
-from ..limits import client_hash, limiter
-from . import bp, security
+from . import bp, security, signin_limits
 from .views import render
 
 
-def _user_key() -> str:
-    """Failed sign-ins per user name (keyed hash: the limiter store never sees the name)."""
-    name = (request.form.get("username") or "").strip().casefold()[:100]
-    key = current_app.config["SECRET_KEY"].encode("utf-8")
-    return "user:" + hmac.new(key, name.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
-
-
-def _failed(response) -> bool:
-    return response.status_code == 401
-
-
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LIMIT_SIGN_IN_ADDRESS"], key_func=client_hash,
-               methods=["POST"], deduct_when=_failed)
-@limiter.limit(lambda: current_app.config["LIMIT_SIGN_IN_USER"], key_func=_user_key,
-               methods=["POST"], deduct_when=_failed)
 def sign_in():
     target = security.safe_next(request.values.get("next"), url_for("moderation.queue"))
     if request.method == "GET":
@@ -39,12 +20,21 @@ def sign_in():
         return render("sign_in.html", next=target, notice=notice, username="")
     username = (request.form.get("username") or "").strip()[:100]
     password = request.form.get("password") or ""
+    attempt = signin_limits.Attempt(username)
+    wait = attempt.wait_seconds()
+    if wait:
+        minutes = max(1, -(-wait // 60))
+        page = render("sign_in.html", next=target, username=username,
+                      error=f"Too many failed sign-ins from here. Wait {minutes} minute"
+                            f"{'s' if minutes > 1 else ''} and try again, or ask an admin to clear the limit.")
+        return page, 429, {"Retry-After": str(wait)}
     user = security.check_credentials(username, password[:200])
     if user is None:
+        attempt.failed()
         return render("sign_in.html", next=target, username=username,
                       error="That user name and password do not match an active account."), 401
     security.start_session(user)
-    return redirect(target, 303)
+    return signin_limits.remember_browser(make_response(redirect(target, 303)), user["username"])
 
 
 @bp.post("/sign-out")

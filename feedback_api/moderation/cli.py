@@ -1,8 +1,10 @@
 """Owns the user commands of the Flask CLI:
     flask --app feedback_api create-user NAME --role admin|moderator   (asks for the password)
     flask --app feedback_api disable-user NAME | enable-user NAME | set-password NAME | list-users
+    flask --app feedback_api clear-sign-in-limits NAME | --all
 The password is read from the terminal (hidden, twice) or, for scripts, from stdin with
---password-stdin; never from the command line, where it would land in shell history."""
+--password-stdin; never from the command line, where it would land in shell history. Password
+rules: moderation/passwords.py (the same as on the web)."""
 from __future__ import annotations
 
 import sys
@@ -13,16 +15,16 @@ from flask.cli import with_appcontext
 
 from .. import storage
 from ..storage import moderation as sm
-from . import security
+from . import passwords, security, signin_limits
 from .admin import username_problem
 
 
-def _read_password(from_stdin: bool) -> str:
+def _read_password(from_stdin: bool, username: str) -> str:
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    problem = security.password_problem(password)
+    problem = passwords.problem(password, username)
     if problem:
         raise click.ClickException(problem)
     return password
@@ -49,7 +51,7 @@ def create_user_command(username, role, password_stdin):
     db = storage.get_db()
     if sm.user_by_name(db, username):
         raise click.ClickException(f"a user named {username!r} exists already")
-    sm.create_user(db, username, security.hash_password(_read_password(password_stdin)), role)
+    sm.create_user(db, username, security.hash_password(_read_password(password_stdin, username)), role)
     click.echo(f"created {role} {username}")
 
 
@@ -83,8 +85,23 @@ def set_password_command(username, password_stdin):
     """Set a new password (ends the user's sessions)."""
     user = _user(username)
     sm.update_user(storage.get_db(), user["id"], None,
-                   password_hash=security.hash_password(_read_password(password_stdin)))
+                   password_hash=security.hash_password(_read_password(password_stdin, user["username"])))
     click.echo(f"password changed for {username}")
+
+
+@click.command("clear-sign-in-limits")
+@click.argument("username", required=False)
+@click.option("--all", "everyone", is_flag=True, help="Clear the counts of every name and address.")
+@with_appcontext
+def clear_sign_in_limits_command(username, everyone):
+    """Let a user sign in again at once after failed sign-ins (audited). With --all, every name
+    and every address. Counts shared through Redis are cleared for every worker."""
+    if everyone == bool(username):
+        raise click.ClickException("give a user name, or --all")
+    if username:
+        username = _user(username)["username"]
+    signin_limits.clear(username if not everyone else None, None)
+    click.echo(f"sign-in limits cleared for {username or 'every name and address'}")
 
 
 @click.command("list-users")
@@ -98,5 +115,5 @@ def list_users_command():
 
 def init_app(app: Flask) -> None:
     for command in (create_user_command, disable_user_command, enable_user_command,
-                    set_password_command, list_users_command):
+                    set_password_command, list_users_command, clear_sign_in_limits_command):
         app.cli.add_command(command)

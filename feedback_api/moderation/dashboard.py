@@ -10,6 +10,7 @@ from flask import request
 
 from .. import i18n, storage
 from ..storage import moderation as sm
+from ..urls import whole_number
 from . import bp, security
 from .views import CHANNEL_LABELS, render
 
@@ -66,8 +67,7 @@ def build(weeks: int) -> dict:
 
 @bp.get("/dashboard")
 def dashboard():
-    raw = request.args.get("weeks", "8")
-    weeks = int(raw) if raw.isdigit() and 1 <= int(raw) <= 52 else 8
+    weeks = whole_number(request.args.get("weeks"), 1, 52, default=8)
     data = build(weeks)
     hours = data["stats"]["median_hours_to_answer"]
     median = None if hours is None else (f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days")

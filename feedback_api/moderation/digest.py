@@ -15,8 +15,8 @@ import datetime as dt
 from flask import request
 
 from .. import i18n, storage
+from ..disclosure import public_text
 from ..storage import feed as storage_feed, moderation as sm
-from ..feed import public_text
 from . import bp, coding, text
 from .views import render, valid_date
 
@@ -57,8 +57,10 @@ def build(district: str, lang: str, start: str, end: str) -> dict:
             if item:
                 changes.append({**change, "lang": code, "text": {k: public_text(v) for k, v in item.items()}})
                 break
-    answers = [{**a, "question": public_text(a["question"]), "answer": public_text(a["answer"])}
-               for a in data["answers"]]
+    answers = [{"language": a["language"], "component": a["component"], "published_at": a["published_at"],
+                "question": public_text(a["question"], a["name"], a["contact"]),
+                "answer": public_text(a["answer"], a["name"], a["contact"])} for a in data["answers"]]
+    data = {k: v for k, v in data.items() if k != "answers"}  # names and contacts stay here
     return {"kinds": kinds, "rows": rows, "states": states, "data": data, "changes": changes,
             "answers": answers, "topics": [(code, labels.get(code, code), n) for code, n in data["topics"]],
             "column_totals": [sum(r["counts"][i] for r in rows) for i in range(len(kinds))]}

@@ -1,12 +1,14 @@
 """Owns exports of the queue's current filter as CSV or JSON. Free text is always masked
 (CNIC-like and phone-like numbers), personal data (name, contact) is included only when an
 admin asks for it, and every CSV cell is quoted and neutralised against formula injection
-(OWASP). Each export is written to the audit log."""
+(OWASP). Filters it cannot honour are refused (400), never dropped; each export is written to
+the audit log once its query has run."""
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
+import itertools
 import json
 
 from flask import Response, abort, request, stream_with_context
@@ -14,7 +16,7 @@ from flask import Response, abort, request, stream_with_context
 from .. import storage
 from ..storage import audit, moderation as sm
 from . import bp, security, text
-from .views import parse_filters, viewer
+from .views import error_page, filter_problems, parse_filters, viewer
 
 FREE_TEXT = ("message", "district", "page", "answer", "notes")
 PERSONAL = ("name", "contact", "consent_to_contact")
@@ -77,10 +79,17 @@ def export(fmt):
     if personal and not security.is_admin():
         abort(403)
     filters = parse_filters(request.args)
+    problems = filter_problems(request.args, filters)
+    if problems:  # refused before anything is audited or sent: an export holds what was asked
+        return error_page(400, "Not exported", "Nothing was exported: " + "; ".join(problems) + ".")
     db = storage.get_db()
-    audit.append(db, viewer()["id"], "export", None, None,
-             {"format": fmt, "personal": personal, "filters": {k: v for k, v in filters.items() if v}})
+    # The query runs (and fails, if it must) before the export is audited and the 200 is sent:
+    # a failure then is an error page, not a file cut off mid-stream.
     rows = sm.export_rows(db, filters, viewer(), personal)
+    first = next(rows, None)
+    rows = itertools.chain([first] if first is not None else [], rows)
+    audit.append(db, viewer()["id"], "export", None, None,
+                 {"format": fmt, "personal": personal, "filters": {k: v for k, v in filters.items() if v}})
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%MZ")
     if fmt == "csv":
         body, mimetype = _csv_stream(rows), "text/csv"

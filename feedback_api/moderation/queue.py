@@ -10,6 +10,7 @@ from werkzeug.datastructures import MultiDict
 
 from .. import storage
 from ..storage import moderation as sm
+from ..urls import row_ids
 from . import bp, coding, security, text
 from .views import cursor, page_size, parse_filters, query_args, render, viewer
 
@@ -53,7 +54,7 @@ def bulk():
         filters = parse_filters(MultiDict(parse_qsl(urlsplit(target).query)))
         ids = sm.matching_ids(storage.get_db(), filters, viewer(), MAX_BULK)
     else:
-        ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()][:MAX_BULK]
+        ids = row_ids(request.form.getlist("ids"), MAX_BULK)
     if action == "code":
         code = request.form.get("topic_code")
         if code not in coding.topic_codes():

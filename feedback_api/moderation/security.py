@@ -23,16 +23,19 @@ from ..storage import moderation as sm
 
 csrf = CSRFProtect()
 ROLES = ("moderator", "admin")
-MIN_PASSWORD_CHARS = 12
 
 DEFAULTS = {
     # werkzeug's scrypt (about 0.1 s per check on our 2 cores). Tests set a cheap pbkdf2.
     "PASSWORD_METHOD": "scrypt",
     "MODERATION_IDLE_MINUTES": 30,        # no request for this long: signed out
     "MODERATION_SESSION_HOURS": 12,       # signed out after this long whatever happens
-    # Failed sign-ins only (flask-limiter counts a failure when the page comes back with 401).
+    # Failed sign-ins only (moderation/signin_limits.py): per address; per address and name;
+    # per name from anywhere, past which addresses new to the name are slowed to the last.
     "LIMIT_SIGN_IN_ADDRESS": "20 per 15 minutes;100 per day",
-    "LIMIT_SIGN_IN_USER": "10 per 15 minutes;50 per day",
+    "LIMIT_SIGN_IN_ADDRESS_USER": "5 per 15 minutes;20 per day",
+    "LIMIT_SIGN_IN_USER": "10 per 15 minutes",
+    "LIMIT_SIGN_IN_ADDRESS_USER_SLOWED": "1 per 15 minutes",
+    "SIGN_IN_KNOWN_BROWSER_DAYS": 90,     # a browser the user signed in from is never slowed
     "MODERATION_PAGE_SIZE": 50,
     # None: secure cookies (Secure, __Host- name) in production only, so that plain
     # http://127.0.0.1 works in development. True/False forces it.
@@ -83,14 +86,6 @@ def configure(app: Flask) -> None:
 
 def hash_password(password: str) -> str:
     return generate_password_hash(password, method=current_app.config["PASSWORD_METHOD"])
-
-
-def password_problem(password: str) -> str | None:
-    if not isinstance(password, str) or len(password) < MIN_PASSWORD_CHARS:
-        return f"The password must have at least {MIN_PASSWORD_CHARS} characters."
-    if len(password) > 200:
-        return "The password must have at most 200 characters."
-    return None
 
 
 @functools.cache

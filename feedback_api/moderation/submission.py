@@ -24,7 +24,7 @@ NOTE_MAX_CHARS = 3000
 
 def load(reference: str) -> dict:
     canonical = references.normalise(reference)
-    row = sm.submission(storage.get_db(), canonical) if canonical else None
+    row = sm.submission(storage.get_db(), canonical, security.is_admin()) if canonical else None
     if row is None or (row["sensitive"] and not security.is_admin()):
         abort(404)
     return row
@@ -124,9 +124,11 @@ def set_duplicate(reference):
                   allow_sensitive=security.is_admin())
         return back(row, "duplicate_off")
     other_ref = references.normalise(typed)
-    other = sm.submission(db, other_ref) if other_ref else None
+    other = sm.submission(db, other_ref, security.is_admin()) if other_ref else None
     if other is None or other["id"] == row["id"] or (other["sensitive"] and not security.is_admin()):
         return back(row, "duplicate_missing")
+    if other["duplicate_of"] and not other["duplicate_of_reference"]:
+        return back(row, "duplicate_missing")  # its original is one this viewer may not see
     if other["duplicate_of"]:  # link to the original, never to a chain
         other = {"id": other["duplicate_of"], "reference": other["duplicate_of_reference"]}
     sm.change(db, row["id"], viewer()["id"], "duplicate", {"duplicate_of": other["id"]},

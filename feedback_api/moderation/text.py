@@ -7,22 +7,33 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 
 from markupsafe import Markup, escape
 
 from .. import i18n
 
-# ASCII, Extended Arabic-Indic (Urdu ۰-۹), Arabic-Indic (٠-٩) and full-width digits.
-DIGIT = "0-9\u06f0-\u06f9\u0660-\u0669\uff10-\uff19"
-_DIGIT_VALUE = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩０１２３４５６７８９", "0123456789" * 3)
-# A run of digits with single separators (space, dash or dot of any width, slash) between
-# groups, optionally led by + or (. CNICs are 5-7-1 = 13 digits, Pakistani phone numbers 10-12
-# (03xx-xxxxxxx, +92 3xx xxxxxxx), landlines 9-11. Nine digits or more is masked; dates
-# (8 digits) and amounts stay readable.
-_SEP = r"[ \u00a0\-\u2010-\u2015\u2212./()]"
-NUMBER_RUN = re.compile(rf"(?<![{DIGIT}])[+(]?[{DIGIT}](?:{_SEP}{{0,2}}[{DIGIT}])+(?![{DIGIT}])")
-MIN_MASKED_DIGITS = 9
+# Digits: any Unicode decimal digit (category Nd: ASCII, Urdu ۰-۹, Arabic-Indic, Devanagari,
+# Bengali, full-width, ...); Python's \d on text is exactly that set.
+# Separators people put inside a number: spaces of any width, dashes of any width, underscore,
+# comma (Latin and Arabic), colon, asterisk, dot (and the Urdu full stop), slash, brackets; up to four in a row
+# ("0300 - 1234567"), so that one run can hold several groups.
+_SEP_CHARS = (" \t\u00a0\u2000-\u200a\u202f\u3000\\-\u2010-\u2015\u2212\ufe63\uff0d_\uff3f"
+              ",\u060c\u066b\u066c\uff0c:\uff1a*\uff0a.\uff0e\u06d4\u0640/\uff0f\\\\()\uff08\uff09\\[\\]")
+_SEP = f"[{_SEP_CHARS}]"
+NUMBER_RUN = re.compile(rf"(?<!\d)[+\uff0b]?\(?\d+(?:{_SEP}{{1,4}}\d+)*")
+_GROUP = re.compile(r"\d+")
 MASK = "•"
+# What a number is, on its digits alone (separators and digit set already removed):
+# a CNIC has 13 digits (written 5-7-1); a Pakistani mobile number is 3xx xxxxxxx after
+# 0, 92 or 0092; a landline is an area code of 2-5 digits and 5-8 digits after 0, 92 or 0092;
+# anything written in international form (+ or 00 first) with 9-15 digits is a phone number.
+_CNIC = re.compile(r"\d{13}")
+_PK_PHONE = re.compile(r"(?:0092|92|0)?3\d{9}|(?:0092|92|0)[1-9]\d{8,9}")
+_INTERNATIONAL = re.compile(r"\d{9,15}")
+# One group of this many digits or more, written without separators, is masked whatever it
+# is (an account, a card, an unusual ID): dates (8 digits) and amounts stay readable.
+LONG_GROUP = 9
 
 BIDI_CONTROLS = {
     "\u202a": "U+202A", "\u202b": "U+202B", "\u202c": "U+202C", "\u202d": "U+202D",
@@ -35,6 +46,11 @@ _BIDI_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
+def ascii_digits(text: str) -> str:
+    """The digits of `text`, each as its ASCII value, whatever digit set it was written in."""
+    return "".join(str(unicodedata.decimal(c)) for c in text if c.isdecimal())
+
+
 @functools.cache
 def _official_numbers() -> frozenset[str]:
     """Digits of the programme's own numbers (data/facts.yml, once confirmed): an answer that
@@ -43,31 +59,71 @@ def _official_numbers() -> frozenset[str]:
     for key in ("helpline_phone", "sms_short_code"):
         value = (i18n.facts().get(key) or {}).get("value")
         if value:
-            keep.add(str(value).translate(_DIGIT_VALUE))
-    return frozenset("".join(c for c in k if c.isdigit()) for k in keep)
+            keep.add(ascii_digits(str(value)))
+    return frozenset(k for k in keep if k)
 
 
-def _mask_match(match: re.Match) -> str:
+_THOUSANDS = re.compile(r"\d{1,3}(?:[,\u066c\uff0c]\d{2,3})*[,\u066c\uff0c]\d{3}")
+
+
+def _personal(run: str, groups: list[tuple[int, int, str]], international: bool) -> bool:
+    """Whether these consecutive groups of one run make a CNIC or a phone number."""
+    digits = "".join(g[2] for g in groups)
+    if digits in _official_numbers():
+        return False
+    if len(groups) == 1:
+        return len(digits) >= LONG_GROUP or bool(_CNIC.fullmatch(digits) or _PK_PHONE.fullmatch(digits))
+    sizes = [len(g[2]) for g in groups]
+    if max(sizes) < 3 and min(sizes) > 1:
+        return False  # 05-12 10:30:45: a date and a time, not a number split in pairs
+    if _THOUSANDS.fullmatch(run[groups[0][0]:groups[-1][1]]):
+        return False  # 3,000,000,000 or 3,00,00,00,000: an amount
+    return bool(_CNIC.fullmatch(digits) or _PK_PHONE.fullmatch(digits)
+                or (international and _INTERNATIONAL.fullmatch(digits)))
+
+
+def _mask_run(match: re.Match) -> str:
+    """Mask the groups of one run that together make a CNIC or phone number (longest first:
+    "0300 1234567 and 0301 7654321" is two numbers, "on 12/05/2024 at 10:30" is none)."""
     run = match.group(0)
-    digits = "".join(c for c in run.translate(_DIGIT_VALUE) if c.isdigit())
-    if len(digits) < MIN_MASKED_DIGITS or digits in _official_numbers():
+    groups = [(g.start(), g.end(), ascii_digits(g.group(0))) for g in _GROUP.finditer(run)]
+    masked = [False] * len(groups)
+    i = 0
+    while i < len(groups):
+        for j in range(len(groups) - 1, i - 1, -1):
+            international = i == 0 and (run[:1] in "+\uff0b" or groups[0][2].startswith("00"))
+            if _personal(run, groups[i:j + 1], international):
+                masked[i:j + 1] = [True] * (j + 1 - i)
+                i = j
+                break
+        i += 1
+    if not any(masked):
         return run
-    return re.sub(f"[{DIGIT}]", MASK, run)
+    chars = list(run)
+    for (start, end, _digits), hide in zip(groups, masked):
+        if hide:
+            chars[start:end] = MASK * (end - start)
+    return "".join(chars)
 
 
 _ANY_DIGIT = re.compile(f"[{DIGIT}]")
 
 
 def mask_numbers(text: str | None) -> str | None:
-    """CNIC-like and phone-like numbers with every digit replaced by •, separators kept."""
+    """CNICs and phone numbers, in any digit set and with any separators, with every digit
+    replaced by •, separators kept."""
     if text is None:
         return None
+<<<<<<< HEAD
     text = str(text)
     # Most text holds fewer digits than any masked number: one quick count spares the
     # number pattern (a tenth of the cost; exports mask every row).
     if len(_ANY_DIGIT.findall(text)) < MIN_MASKED_DIGITS:
         return text
     return NUMBER_RUN.sub(_mask_match, text)
+=======
+    return NUMBER_RUN.sub(_mask_run, str(text))
+>>>>>>> main
 
 
 def has_masked_number(text: str | None) -> bool:
@@ -77,7 +133,7 @@ def has_masked_number(text: str | None) -> bool:
 # Phone numbers and CNICs (or their masks) inside Urdu text: the bidi algorithm turns digits
 # after Arabic letters into "Arabic numbers" and shows 0300-1234567 as 1234567-0300. Isolating
 # each long number left-to-right shows it as written.
-_NUMBERISH = re.compile(rf"[+(]?[{DIGIT}•](?:{_SEP}{{0,2}}[{DIGIT}•])+")
+_NUMBERISH = re.compile(rf"[+(]?[\d•](?:{_SEP}{{0,4}}[\d•])+")
 
 
 def _numbers_ltr(segment: str) -> Markup:

@@ -8,11 +8,11 @@ import json
 import re
 
 from flask import Flask, current_app, g, render_template, request
-from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 
 from .. import i18n, storage, validation
 from ..storage import moderation as sm
+from ..urls import whole_number
 from . import bp, coding, security, text
 
 STATUSES = storage.STATUSES
@@ -23,9 +23,6 @@ STATUS_LABELS = {"new": "New", "in_review": "In review", "answered": "Answered",
 CHANNEL_LABELS = {"web": "Website", "town_hall": "Town hall", "feedback_session": "Feedback session",
                   "helpline": "Helpline call", "sms": "SMS", "field_visit": "Field visit"}
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-bp.before_request(security.require_user)
-bp.after_request(security.security_headers)
 
 
 def valid_date(value) -> str | None:
@@ -64,16 +61,44 @@ def parse_filters(args) -> dict:
     return filters
 
 
-LONG_NUMBER = re.compile(r"\d{5,}")
+FILTER_NAMES = {"status": "Status", "kind": "Kind", "component": "Programme part", "language": "Language",
+                "channel": "Channel", "topic_code": "Topic code", "date_from": "From date",
+                "date_to": "To date", "district": "District", "q": "Search", "sensitive": "Sensitive queue",
+                "order": "Order"}
+
+
+def filter_problems(args, filters: dict) -> list[str]:
+    """Filters in the query string that `parse_filters` had to drop or change: the queue shows
+    the rest, but an export must not quietly hold more than was asked for."""
+    problems = []
+    for key, label in FILTER_NAMES.items():
+        raw = args.get(key)
+        if raw is None or raw == "":
+            continue
+        if key == "q":
+            if filters["q"] != " ".join(raw.split())[:200]:
+                problems.append(f"{label}: words with long numbers cannot be searched by moderators")
+        elif key == "district":
+            if filters["district"] != raw.strip():
+                problems.append(f"{label}: at most 100 characters")
+        elif key == "sensitive":
+            if filters["sensitive"] != raw:
+                problems.append(f"{label}: only admins, with the value 1")
+        elif filters[key] != raw:
+            problems.append(f"{label}: {raw[:40]!r} is not a value it can take")
+    return problems
 
 
 def search_words(raw) -> str | None:
-    """The search box's words. For moderators, words holding a long number are dropped:
-    searching for a CNIC or phone number would tell them which message holds it, though they
-    see such numbers masked."""
+    """The search box's words. For moderators, words holding a number they would see masked, or
+    five digits or more in any digit set, are dropped: searching for a CNIC or phone number would
+    tell them which message holds it."""
     words = " ".join((raw if isinstance(raw, str) else "").split())[:200].split()
     if not security.is_admin():
-        words = [w for w in words if not LONG_NUMBER.search(w.translate(text._DIGIT_VALUE))]
+        # Masking keeps every character's place, so the masked words line up with the typed ones.
+        masked = (text.mask_numbers(" ".join(words)) or "").split()
+        words = [w for w, m in zip(words, masked)
+                 if text.MASK not in m and len(text.ascii_digits(w)) < 5]
     return " ".join(words) or None
 
 
@@ -171,6 +196,28 @@ def error_page(status: int, title: str, message: str):
     return render_template("moderation/error.html", title=title, message=message), status
 
 
+def _has_control(value: str) -> bool:
+    return any(c < " " or "\x7f" <= c <= "\x9f" for c in value)
+
+
+def refuse_control_characters():
+    """Blueprint before_request: a NUL (or another control character) in a query string is
+    refused with a clear 400 before anything runs (SQLite's full-text search fails on NUL in
+    the middle of a request otherwise). Form fields are left to each form's own validation,
+    which names the field and gives the typed text back."""
+    for key, value in request.args.items(multi=True):
+        if _has_control(key) or _has_control(value):
+            return error_page(400, "Not understood",
+                              f"The address holds an invisible control character (in {key[:40]!r}), "
+                              "so nothing was done. Type the search or filter again.")
+    return None
+
+
+bp.before_request(refuse_control_characters)  # first: nothing else reads a request it refuses
+bp.before_request(security.require_user)
+bp.after_request(security.security_headers)
+
+
 @bp.errorhandler(CSRFError)
 def csrf_error(exc):
     return error_page(400, "Form expired",
@@ -193,23 +240,19 @@ def method_not_allowed(exc):
     return error_page(405, "Not allowed", "This address does not accept that kind of request.")
 
 
-@bp.errorhandler(RateLimitExceeded)
-def rate_limited(exc):
-    from ..errors import retry_after_seconds
-    seconds = retry_after_seconds()
-    body, status = error_page(429, "Too many attempts",
-                              f"Too many failed sign-ins. Wait {max(1, seconds // 60)} minutes and try again.")
-    return body, status, {"Retry-After": str(seconds)}
-
-
 def page_size() -> int:
     return int(current_app.config["MODERATION_PAGE_SIZE"])
 
 
+<<<<<<< HEAD
 def cursor(name: str) -> int | None:
     """A keyset paging position from the query string (the id of the row at a page's edge)."""
     raw = request.args.get(name, "")
     return int(raw) if raw.isdigit() and 0 < len(raw) < 19 else None
+=======
+def page_number() -> int:
+    return whole_number(request.args.get("page"), 1, 99999, default=1)
+>>>>>>> main
 
 
 def render(template: str, **context) -> str:

@@ -212,7 +212,8 @@ HEARD_ON = "COALESCE(s.gathered_on, substr(s.received_at, 1, 10))"
 def digest(db: Database, district: str, date_from: str, date_to: str, top: int = 5) -> dict:
     """One district and period (dates inclusive): what was heard (counts by component and
     kind, by status, top topic codes), what was answered (publicly listed answers, and how
-    many answered at all), what was done (published changes there). Sensitive and spam left out."""
+    many answered at all), what was done (published changes there). Sensitive and spam left out.
+    Each answer carries its submitter's `name` and `contact`, only for the caller to cut them out."""
     where = (f"s.sensitive = 0 AND s.status != 'spam' AND s.district = ? COLLATE NOCASE"
              f" AND {HEARD_ON} BETWEEN ? AND ?")
     params = [district, date_from, date_to]
@@ -229,7 +230,8 @@ def digest(db: Database, district: str, date_from: str, date_to: str, top: int =
         " AND s.first_answered_at IS NOT NULL", params).fetchall()]
     answers = _dicts(db.conn.execute(
         "SELECT a.language, s.component, a.public_question AS question, a.body AS answer,"
-        " a.published_at FROM answers a JOIN submissions s ON s.id = a.submission_id"
+        " a.published_at, c.name, c.contact FROM answers a JOIN submissions s ON s.id = a.submission_id"
+        " LEFT JOIN contacts c ON c.submission_id = s.id"
         f" WHERE {PUBLIC_ANSWER} AND {where} ORDER BY a.published_at DESC, a.id DESC LIMIT 20", params))
     changes = _change_rows(
         db, "c.published = 1 AND c.district = ? COLLATE NOCASE"

@@ -237,8 +237,54 @@ CREATE INDEX answers_public ON answers (published, listed, published_at);
 """)
 
 
-@migration("0004_moderation_scale")
-def _m0004_moderation_scale(db: Database) -> None:
+@migration("0004_sms")
+def _m0004_sms(db: Database) -> None:
+    db.executescript("""
+-- One row per phone number that has texted: a keyed hash of the number, never the number.
+CREATE TABLE sms_numbers (
+    number_hash TEXT PRIMARY KEY,
+    language TEXT,                          -- the language it last used or chose
+    stopped INTEGER NOT NULL DEFAULT 0 CHECK (stopped IN (0, 1)),
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE sms_outbox (
+    id INTEGER PRIMARY KEY,
+    submission_id INTEGER NOT NULL REFERENCES submissions(id),
+    body TEXT NOT NULL,
+    body_hash TEXT NOT NULL,
+    language TEXT NOT NULL,
+    encoding TEXT NOT NULL,
+    parts INTEGER NOT NULL,
+    status TEXT NOT NULL DEFAULT 'queued' CHECK (status IN
+        ('queued', 'sending', 'sent', 'delivered', 'failed', 'gave_up', 'cancelled')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    claimed_at TEXT,
+    last_error TEXT,
+    dlr_status INTEGER,
+    created_at TEXT NOT NULL,
+    sent_at TEXT,
+    delivered_at TEXT,
+    UNIQUE (submission_id, body_hash)       -- the same answer is queued once
+);
+CREATE INDEX sms_outbox_due ON sms_outbox (status, next_attempt_at);
+""")
+
+
+@migration("0005_resubmit_hash")
+def _m0005_resubmit_hash(db: Database) -> None:
+    # A resend is told apart by resubmit_hash (feedback_api/resubmits.py), no longer by the
+    # address and the text, which merged different people behind one carrier address; the old
+    # index served only that check.
+    db.executescript("""
+ALTER TABLE submissions ADD COLUMN resubmit_hash TEXT;
+CREATE INDEX submissions_resubmit ON submissions (resubmit_hash, received_at) WHERE resubmit_hash IS NOT NULL;
+DROP INDEX submissions_duplicates;
+""")
+
+
+@migration("0006_moderation_scale")
+def _m0006_moderation_scale(db: Database) -> None:
     """Two queue indexes (built here: a few seconds per million rows), the moderation figures'
     tables and the triggers that keep them; rows that existed already are counted afterwards,
     in batches, by `counts.backfill()` (storage/counts.py says why)."""
@@ -246,8 +292,8 @@ def _m0004_moderation_scale(db: Database) -> None:
     db.executescript(counts.INDEXES + counts.schema_sql())
 
 
-@migration("0005_audit_log_indexes")
-def _m0005_audit_log_indexes(db: Database) -> None:
+@migration("0007_audit_log_indexes")
+def _m0007_audit_log_indexes(db: Database) -> None:
     """The audit log filtered by action or by user walks an index newest first."""
     db.executescript("""
 CREATE INDEX audit_log_action ON audit_log (action);

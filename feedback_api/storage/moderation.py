@@ -266,11 +266,14 @@ def districts(db: Database) -> list[str]:
 
 # ---------------------------------------------------------------- one submission
 
-def submission(db: Database, reference: str) -> dict | None:
-    """A submission with its answer, notes and duplicate link (contacts: `contact()`)."""
+def submission(db: Database, reference: str, include_sensitive: bool) -> dict | None:
+    """A submission with its answer, notes and duplicate links (contacts: `contact()`). Without
+    `include_sensitive` (a moderator), the references of linked submissions that are sensitive
+    are left out: listing them would tell the moderator which cases are in the restricted queue."""
+    hidden = "" if include_sensitive else " AND d.sensitive = 0"
     row = _one(db.conn.execute(
-        f"SELECT {QUEUE_COLUMNS}, s.updated_at, (SELECT reference FROM submissions d WHERE d.id = s.duplicate_of)"
-        " AS duplicate_of_reference FROM submissions s WHERE s.reference = ?", [reference]))
+        f"SELECT {QUEUE_COLUMNS}, s.updated_at, (SELECT reference FROM submissions d WHERE d.id = s.duplicate_of"
+        f"{hidden}) AS duplicate_of_reference FROM submissions s WHERE s.reference = ?", [reference]))
     if row is None:
         return None
     row["answer"] = _one(db.conn.execute(
@@ -280,7 +283,7 @@ def submission(db: Database, reference: str) -> dict | None:
         "SELECT n.body, n.created_at, u.username AS author FROM notes n LEFT JOIN users u"
         " ON u.id = n.author_id WHERE n.submission_id = ? ORDER BY n.id", [row["id"]]))
     row["duplicates"] = [r[0] for r in db.conn.execute(
-        "SELECT reference FROM submissions WHERE duplicate_of = ? ORDER BY id", [row["id"]]).fetchall()]
+        f"SELECT reference FROM submissions d WHERE duplicate_of = ?{hidden} ORDER BY id", [row["id"]]).fetchall()]
     return row
 
 
@@ -396,6 +399,8 @@ def save_answer(db: Database, submission_id: int, user_id: int, body: str, langu
                  "published": published, "listed": listed_value}
         audit.record(db, user_id, "answer_publish" if publish else "answer_save", submission_id, before, after)
         if publish:
+            from ..sms import queue_answer  # the SMS to the submitter, in this same transaction
+            queue_answer(db, submission_id, body, language)
             changes = {"status": "answered"}
             if sub["status"] != "answered":
                 db.conn.execute("UPDATE submissions SET status = 'answered', updated_at = ?,"
@@ -430,7 +435,8 @@ def export_rows(db: Database, filters: dict, viewer: dict, personal: bool, batch
     cursor = db.conn.execute(
         "SELECT s.reference, s.received_at, s.gathered_on, s.channel, s.status, s.kind, s.topic_code,"
         " s.component, s.language, s.district, s.page, s.message,"
-        " (SELECT reference FROM submissions d WHERE d.id = s.duplicate_of) AS duplicate_of,"
+        " (SELECT reference FROM submissions d WHERE d.id = s.duplicate_of"
+        + ("" if viewer.get("role") == "admin" else " AND d.sensitive = 0") + ") AS duplicate_of,"
         " a.body AS answer, a.language AS answer_language, a.published AS answer_published,"
         " s.first_answered_at,"
         " (SELECT group_concat(n.created_at || ' ' || COALESCE(u.username, '?') || ': ' || n.body, char(10))"

@@ -125,7 +125,8 @@ def clear_old_client_hashes(db: Database, before: str, detail: str) -> dict:
     all, so it is personal data too; it only serves duplicate detection (minutes) and rate
     limits. One audit entry with the counts (no per-row values to record)."""
     with immediate(db):
-        subs = db.conn.execute("UPDATE submissions SET client_hash = NULL"
+        # resubmit_hash (only web submissions, which all have a client hash) goes with it.
+        subs = db.conn.execute("UPDATE submissions SET client_hash = NULL, resubmit_hash = NULL"
                                " WHERE client_hash IS NOT NULL AND received_at < ?", [before]).rowcount
         ratings = db.conn.execute("UPDATE ratings SET client_hash = NULL"
                                   " WHERE client_hash IS NOT NULL AND created_at < ?", [before]).rowcount

@@ -17,15 +17,18 @@ PUBLIC_STATUS = {"new": "received", "spam": "received", "in_review": "in_review"
 
 
 def insert_submission(db: Database, row: dict, contact: dict | None, duplicate_since: str,
-                      make_reference) -> tuple[str, bool]:
-    """Store one submission (and its contact details) unless the same client sent the same
-    message since `duplicate_since`. Returns (reference, created)."""
+                      make_reference, also=None) -> tuple[str, bool]:
+    """Store one submission (and its contact details) unless it is a resend of one stored since
+    `duplicate_since` (the same `resubmit_hash`: feedback_api/resubmits.py says when two sends
+    are one). Returns (reference, created). `also(db)`, if given, runs in the same transaction
+    (the SMS channel records the sender's language: one commit)."""
     with immediate(db):
-        if row.get("client_hash"):
+        if also is not None:
+            also(db)
+        if row.get("resubmit_hash"):
             earlier = db.execute(
-                "SELECT reference FROM submissions WHERE client_hash = ? AND message_hash = ?"
-                " AND received_at >= ? ORDER BY id LIMIT 1",
-                [row["client_hash"], row["message_hash"], duplicate_since]).fetchone()
+                "SELECT reference FROM submissions WHERE resubmit_hash = ? AND received_at >= ?"
+                " ORDER BY id LIMIT 1", [row["resubmit_hash"], duplicate_since]).fetchone()
             if earlier:
                 return earlier[0], False
         stamp = now()
@@ -35,12 +38,13 @@ def insert_submission(db: Database, row: dict, contact: dict | None, duplicate_s
                 cursor = db.conn.execute(
                     "INSERT INTO submissions (reference, kind, component, language, message, page,"
                     " district, channel, status, spam_reason, sensitive, client_hash, message_hash,"
-                    " received_at, gathered_on, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " resubmit_hash, received_at, gathered_on, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [reference, row["kind"], row["component"], row["language"], row["message"],
                      row.get("page"), row.get("district"), row.get("channel", "web"),
                      row.get("status", "new"), row.get("spam_reason"), int(row.get("sensitive", 0)),
-                     row.get("client_hash"), row["message_hash"], stamp, row.get("gathered_on"),
+                     row.get("client_hash"), row["message_hash"], row.get("resubmit_hash"), stamp,
+                     row.get("gathered_on"),
                      stamp])
                 break
             except sqlite3.IntegrityError as exc:  # a reference collision: 50 bits, but be sure

@@ -1,0 +1,146 @@
+"""Texts per second through real Kannel into stored submissions, each answered with its
+reference, with the per-number limits on (the defaults); and, in the same run, the service
+alone (the same kind of texts posted straight to /api/v1/sms/inbound) and the web form's
+submission route as baselines.
+
+    nice -n 10 .venv/bin/python -m benchmarks.sms_throughput [--texts 3000] [--numbers 1000]
+
+Path measured: fakesmsc (the phones) -> bearerbox -> smsbox -> HTTP -> gunicorn (1 worker,
+8 threads, as deploy/gunicorn.conf.py) -> SQLite (synchronous=FULL) -> the reply -> smsbox ->
+bearerbox -> fakesmsc. A text counts when its reply reaches the phone. fakesmsc sends as fast
+as it can, each text from one of --numbers numbers picked at random (so a number sends about
+texts/numbers, under its 10-a-minute limit), each with a random tail (no duplicates merge).
+Lost = texts sent - replies received, and texts sent - submissions stored: both must be 0.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import concurrent.futures
+import json
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+from tests.fixtures_service import Gunicorn, free_port, read_rows
+from tests.fixtures_sms import _GOT, FAKESMSC, INBOUND_SECRET, SHORT_CODE, Kannel
+
+QUESTION = "when will my Kafalat payment come, question"
+
+
+def stack(root: Path, texts: int) -> tuple[Gunicorn, Kannel]:
+    server = Gunicorn(root / "instance")
+    server.port = free_port()
+    kannel = Kannel(root / "kannel", server.url)
+    # Limits on, as deployed; the web baseline comes from one address, so its per-client
+    # limit is raised to let it through (the SMS limits stay the defaults).
+    server.extra_env = {**kannel.service_env(), "FEEDBACK_RATELIMIT_ENABLED": "true",
+                        "FEEDBACK_LIMIT_SUBMISSIONS": f"{texts * 2} per minute"}
+    return server, kannel
+
+
+def through_kannel(kannel: Kannel, texts: int, numbers: int, timeout: float = 900) -> dict:
+    lines = [f"0321{n:07d} {SHORT_CODE} text {QUESTION}" for n in range(numbers)]
+    # -z 4: fakesmsc adds a random number as the text's last word.
+    started = time.monotonic()
+    proc = subprocess.Popen([FAKESMSC, "-H", "127.0.0.1", "-r", str(kannel.fake_port), "-i", "0",
+                             "-m", str(texts), "-z", "4", *lines],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    replies, last = 0, started
+    try:
+        deadline = started + timeout
+        for raw in proc.stdout:
+            if _GOT.search(raw.decode("utf-8", errors="replace")):
+                replies += 1
+                last = time.monotonic()
+                if replies >= texts:
+                    break
+            if time.monotonic() > deadline:
+                break
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    seconds = last - started
+    return {"texts": texts, "replies": replies, "seconds": round(seconds, 2),
+            "texts_per_second": round(replies / seconds, 1) if seconds else None}
+
+
+def straight(server: Gunicorn, texts: int, numbers: int, threads: int = 16) -> dict:
+    auth = "Basic " + base64.b64encode(f"kannel:{INBOUND_SECRET}".encode()).decode()
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_connections=threads, pool_maxsize=threads)
+    session.mount("http://", adapter)
+
+    def one(i: int) -> int:
+        response = session.post(f"{server.url}/api/v1/sms/inbound?from=0333{i % numbers:07d}",
+                                data=f"{QUESTION} {i} baseline".encode(),
+                                headers={"Authorization": auth, "Content-Type": "text/plain; charset=utf-8"},
+                                timeout=30)
+        return response.status_code
+    started = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+        codes = list(pool.map(one, range(texts)))
+    seconds = time.monotonic() - started
+    return {"texts": texts, "ok": codes.count(200), "seconds": round(seconds, 2),
+            "texts_per_second": round(codes.count(200) / seconds, 1)}
+
+
+def web(server: Gunicorn, texts: int, threads: int = 16) -> dict:
+    """The web form's JSON route, same server, same run: what one submission costs there."""
+    session = requests.Session()
+    session.mount("http://", requests.adapters.HTTPAdapter(pool_connections=threads, pool_maxsize=threads))
+
+    def one(i: int) -> int:
+        return session.post(f"{server.url}/api/v1/submissions", timeout=30, json={
+            "message": f"{QUESTION} {i} web", "kind": "question", "language": "en",
+            "contact": f"0333{i:07d}", "consent_to_contact": True}).status_code
+    started = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+        codes = list(pool.map(one, range(texts)))
+    seconds = time.monotonic() - started
+    return {"texts": texts, "ok": codes.count(201), "seconds": round(seconds, 2),
+            "per_second": round(codes.count(201) / seconds, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--texts", type=int, default=3000)
+    parser.add_argument("--numbers", type=int, default=1000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="sms-bench-") as tmp:
+        server, kannel = stack(Path(tmp), args.texts)
+        try:
+            server.start()
+            kannel.start()
+            web_baseline = web(server, args.texts)
+            baseline = straight(server, args.texts, args.numbers)
+            result = through_kannel(kannel, args.texts, args.numbers)
+            stored = read_rows(str(server.database),
+                               "SELECT count(*) AS n, count(DISTINCT s.client_hash) AS numbers,"
+                               " max(per) AS most FROM submissions s JOIN (SELECT client_hash AS h,"
+                               " count(*) AS per FROM submissions WHERE message NOT LIKE '%baseline'"
+                               " AND message NOT LIKE '% web'"
+                               " GROUP BY client_hash) ON h = s.client_hash"
+                               " WHERE s.message NOT LIKE '%baseline' AND s.message NOT LIKE '% web'")[0]
+            limited = kannel.log("smsbox").count("Couldn't fetch")
+        finally:
+            kannel.stop()
+            server.stop()
+    report = {
+        "baseline_web_submissions": web_baseline,
+        "baseline_service_alone": baseline,
+        "through_kannel": {**result, "submissions_stored": stored["n"], "distinct_numbers": stored["numbers"],
+                           "most_texts_from_one_number": stored["most"],
+                           "refused_by_service_or_limit": limited,
+                           "lost": (args.texts - result["replies"]) + (args.texts - stored["n"])},
+        "ratio_kannel_to_service_alone": round(result["texts_per_second"] / baseline["texts_per_second"], 2),
+        "ratio_kannel_to_web_submissions": round(result["texts_per_second"] / web_baseline["per_second"], 2),
+    }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

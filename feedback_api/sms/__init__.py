@@ -1,0 +1,106 @@
+"""Owns the SMS channel, through Kannel: its settings, its routes (routes.py), what a text
+means and what to answer (conversation.py, keywords.py, replies.py), the outbox and its
+sender (store.py, sender.py), and message length (parts.py). The service speaks only to
+Kannel; Kannel speaks to the operator's SMS centre (or to fakesmsc in tests).
+
+`init_app(app)` adds the settings' defaults, the routes, the `sms-sender` command, and in
+one-box mode the sender thread. `queue_answer()` is called by moderation when an answer is
+published, inside the transaction that saves it.
+"""
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+
+DEFAULTS = {
+    # Kannel -> us: HTTP Basic user and secret in Kannel's post-url; None turns SMS off.
+    "SMS_INBOUND_USER": "kannel",
+    "SMS_INBOUND_SECRET": None,
+    "SMS_ALLOWED_ADDRESSES": "127.0.0.1/32,::1/128",   # who may call the SMS routes at all
+    # Per number (a keyed hash of it): generous for a person, a wall for a flood.
+    "SMS_LIMIT_PER_NUMBER": "10 per minute;60 per hour;200 per day",
+    # us -> Kannel: smsbox's sendsms interface and its sendsms-user.
+    "SMS_SENDSMS_URL": "http://127.0.0.1:13013/cgi-bin/sendsms",
+    "SMS_SENDSMS_USER": "feedback",
+    "SMS_SENDSMS_PASSWORD": None,
+    "SMS_FROM": None,                    # the short code or sender id, if the operator wants one
+    "SMS_SERVICE_URL": "http://127.0.0.1:8000",   # how Kannel reaches this service (delivery reports)
+    "SMS_STATUS_URL": None,              # e.g. https://example.org/api/v1/submissions/{reference}
+    "SMS_SENDER_THREAD": False,          # one box: send from a thread of the app
+    "SMS_POLL_SECONDS": 1.0,
+    "SMS_SEND_BATCH": 50,
+    "SMS_SEND_TIMEOUT_SECONDS": 10,
+    "SMS_RETRY_BASE_SECONDS": 5,         # then 10, 20, ... up to SMS_RETRY_MAX_SECONDS
+    "SMS_RETRY_MAX_SECONDS": 600,
+    "SMS_MAX_ATTEMPTS": 8,               # then it waits in the moderators' list
+}
+
+
+def init_app(app: Flask) -> None:
+    from ..moderation import security
+    from . import routes
+
+    for key, value in DEFAULTS.items():
+        app.config.setdefault(key, value)
+    app.config["SMS_ALLOWED_NETWORKS"] = routes.allowed_networks(app.config["SMS_ALLOWED_ADDRESSES"])
+    security.csrf.exempt(routes.bp)    # Kannel carries no session; the secret guards it
+    app.register_blueprint(routes.bp)
+    app.cli.add_command(sender_command)
+    from .moderation_views import answer_preview
+    app.jinja_env.globals["sms_answer_preview"] = answer_preview
+    if app.config["SMS_SENDER_THREAD"] and app.config["SMS_SENDSMS_PASSWORD"]:
+        from . import sender
+        app.extensions["sms_sender_stop"] = sender.start_thread(app)
+
+
+def why_no_sms(target: dict | None) -> str | None:
+    """Why a published answer to this submission (store.sms_target) is not texted, or None
+    if it is: an SMS submission, or a web one whose contact is a Pakistani mobile number and
+    who consented; never a sensitive case (its content never goes by SMS)."""
+    from . import phone
+
+    if not current_app.config.get("SMS_SENDSMS_PASSWORD"):
+        return "the SMS channel is not set up on this server"
+    if target is None:
+        return "no such submission"
+    if target["sensitive"]:
+        return "sensitive cases never get content by SMS"
+    if target["channel"] == "sms" or (target["consent"] and phone.pakistani_mobile(target["contact"])):
+        return None
+    return "no Pakistani mobile number with consent to contact"
+
+
+def queue_answer(db, submission_id: int, body: str, language: str) -> bool:
+    """Queue a published answer for the submitter's phone if it goes by SMS (why_no_sms).
+    The caller holds the transaction that saves the answer."""
+    from . import parts, replies, store
+
+    target = store.sms_target(db, submission_id)
+    if why_no_sms(target):
+        return False
+    text = replies.answer_message(language, target["reference"], body)
+    info = parts.count(text)
+    return store.enqueue(db, submission_id, text, language, info["encoding"], info["parts"])
+
+
+@click.command("sms-sender")
+@click.option("--once", is_flag=True, help="Send what is due now, then exit.")
+def sender_command(once: bool) -> None:
+    """Send the SMS outbox through Kannel (the ehsaas-sms-sender service runs this)."""
+    import signal
+    import threading
+
+    from . import sender
+
+    app = current_app._get_current_object()
+    if not app.config["SMS_SENDSMS_PASSWORD"]:
+        raise click.ClickException("FEEDBACK_SMS_SENDSMS_PASSWORD is not set (Kannel's sendsms-user)")
+    if once:
+        sender.recover(app)
+        click.echo(sender.run_once(app))
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    click.echo("sms-sender: sending the outbox through " + app.config["SMS_SENDSMS_URL"])
+    sender.loop(app, stop)

@@ -1,0 +1,57 @@
+"""deploy/render_kannel.py: the Kannel configuration the units run, rendered from the template
+with the secrets from the environment; refuses what would break Kannel or leak a secret."""
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from tests.fixtures_service import ROOT
+
+RENDER = ROOT / "deploy" / "render_kannel.py"
+SECRETS = {"FEEDBACK_SMS_INBOUND_SECRET": "in-secret-0123456789abc", "FEEDBACK_SMS_SENDSMS_PASSWORD": "out-secret-0123456789"}
+
+
+def render(*args, env=None):
+    return subprocess.run([sys.executable, str(RENDER), *args], capture_output=True, text=True, timeout=30,
+                          env={**os.environ, **(SECRETS if env is None else env)})
+
+
+def test_renders_for_an_operator_smsc_with_secrets_from_the_environment(tmp_path):
+    smsc = tmp_path / "smsc.conf"
+    smsc.write_text((ROOT / "deploy" / "kannel" / "smsc-smpp.example").read_text())
+    out = tmp_path / "kannel.conf"
+    done = render("--short-code", "8877", "--smsc-file", str(smsc), "--output", str(out))
+    assert done.returncode == 0, done.stderr
+    text = out.read_text()
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert "smsc = smpp" in text and "smsc = fake" not in text and "@" not in text.replace(
+        f"kannel:{SECRETS['FEEDBACK_SMS_INBOUND_SECRET']}@127.0.0.1", "")
+    assert f'post-url = "http://kannel:{SECRETS["FEEDBACK_SMS_INBOUND_SECRET"]}@127.0.0.1:8000/api/v1/sms/inbound?' \
+           f'from=%p&to=%P&id=%I"' in text
+    assert f'password = "{SECRETS["FEEDBACK_SMS_SENDSMS_PASSWORD"]}"' in text
+    assert 'global-sender = "8877"' in text and 'sendsms-interface = 127.0.0.1' in text
+
+
+@pytest.mark.parametrize("args, env, message", [
+    (["--short-code", "8877", "--fake-smsc-port", "10000"], {}, "FEEDBACK_SMS_INBOUND_SECRET must be set"),
+    (["--short-code", "8877", "--fake-smsc-port", "10000"],
+     {**SECRETS, "FEEDBACK_SMS_INBOUND_SECRET": 'short"q'}, "FEEDBACK_SMS_INBOUND_SECRET must be set"),
+    (["--short-code", "8877"], None, "exactly one of --smsc-file"),
+    (["--short-code", "88;77", "--fake-smsc-port", "1"], None, "--short-code"),
+    (["--short-code", "8877", "--fake-smsc-port", "1", "--service-url", "http://a b"], None, "--service-url"),
+    (["--short-code", "8877", "--fake-smsc-port", "1", "--log-dir", "/tmp/x\"y"], None, "--log-dir"),
+])
+def test_refuses_what_would_break_kannel(args, env, message):
+    done = render(*args, env=env)
+    assert done.returncode == 2 and message in done.stderr
+
+
+def test_an_smsc_file_may_hold_only_smsc_groups(tmp_path):
+    smsc = tmp_path / "smsc.conf"
+    smsc.write_text("group = smsc\nsmsc = fake\n\ngroup = sendsms-user\nusername = x\n")
+    done = render("--short-code", "8877", "--smsc-file", str(smsc))
+    assert done.returncode == 2 and "only 'group = smsc'" in done.stderr
