@@ -8,13 +8,8 @@ from flask import abort, redirect, request, url_for
 
 from .. import references, storage
 from ..storage import audit as audit_log, moderation as sm
-<<<<<<< HEAD
-from . import bp, security
-from .views import cursor, page_size, render, valid_date, viewer
-=======
 from . import bp, passwords, security, signin_limits
-from .views import page_number, page_size, render, valid_date, viewer
->>>>>>> main
+from .views import cursor, page_size, render, valid_date, viewer
 
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
 

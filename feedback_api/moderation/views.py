@@ -244,15 +244,10 @@ def page_size() -> int:
     return int(current_app.config["MODERATION_PAGE_SIZE"])
 
 
-<<<<<<< HEAD
 def cursor(name: str) -> int | None:
     """A keyset paging position from the query string (the id of the row at a page's edge)."""
     raw = request.args.get(name, "")
     return int(raw) if raw.isdigit() and 0 < len(raw) < 19 else None
-=======
-def page_number() -> int:
-    return whole_number(request.args.get("page"), 1, 99999, default=1)
->>>>>>> main
 
 
 def render(template: str, **context) -> str:
