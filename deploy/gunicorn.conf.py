@@ -37,11 +37,20 @@ forwarded_allow_ips = os.environ.get("FEEDBACK_FORWARDED_ALLOW_IPS", "127.0.0.1"
 
 
 def on_starting(server):
-    """Apply pending migrations once, in the master, before workers start."""
+    """Apply pending migrations once, in the master, before workers start. A disk that cannot
+    be written does not stop the start: /livez answers and /healthz says what is wrong."""
+    import sqlite3
+
     from feedback_api import create_app, storage
 
     app = create_app({"MIGRATE_ON_START": False, "SMS_SENDER_THREAD": False})  # workers send
-    applied = storage.migrate(app.config["DATABASE"])
+    try:
+        applied = storage.migrate(app.config["DATABASE"])
+    except (OSError, sqlite3.Error) as exc:
+        if storage.fault(exc) is None:
+            raise
+        server.log.error("database %s cannot be migrated now: %s", app.config["DATABASE"], exc)
+        return
     server.log.info("database %s: %s", app.config["DATABASE"],
                     f"applied {', '.join(applied)}" if applied else "up to date")
     from feedback_api.storage import counts

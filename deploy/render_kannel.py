@@ -10,7 +10,7 @@ unset). The same two FEEDBACK_ values go in the service's environment file.
     deploy/render_kannel.py --short-code 8877 --fake-smsc-port 10000 ...   # Kannel's fake SMS centre (tests)
         [--service-url http://127.0.0.1:8000] [--sendsms-port 13013] [--smsbox-port 13001]
         [--admin-port 13000] [--state-dir /var/lib/ehsaas-kannel] [--log-dir /var/log/ehsaas-kannel]
-        [--sendsms-user feedback] [--inbound-user kannel]
+        [--sendsms-user feedback] [--inbound-user kannel] [--debug-logs]
 Standard library only. The output file is written readable by its owner only (it holds secrets).
 """
 from __future__ import annotations
@@ -39,7 +39,7 @@ def render(env: dict, short_code: str, service_url: str = "http://127.0.0.1:8000
            fake_smsc_port: int | None = None, sendsms_port: int = 13013, smsbox_port: int = 13001,
            admin_port: int = 13000, state_dir: str = "/var/lib/ehsaas-kannel",
            log_dir: str = "/var/log/ehsaas-kannel", sendsms_user: str = "feedback",
-           inbound_user: str = "kannel") -> str:
+           inbound_user: str = "kannel", debug_logs: bool = False) -> str:
     inbound = env.get("FEEDBACK_SMS_INBOUND_SECRET") or ""
     sendsms = env.get("FEEDBACK_SMS_SENDSMS_PASSWORD") or ""
     admin = env.get("KANNEL_ADMIN_PASSWORD") or secrets.token_urlsafe(24)
@@ -78,7 +78,12 @@ def render(env: dict, short_code: str, service_url: str = "http://127.0.0.1:8000
               "STATE_DIR": state_dir.rstrip("/"), "LOG_DIR": log_dir.rstrip("/"), "SMSC": smsc.strip(),
               "SENDSMS_USER": sendsms_user, "SHORT_CODE": short_code, "SENDSMS_PASSWORD": sendsms,
               # Kannel fills %p (sender), %P (our number), %I (its message id).
-              "INBOUND_URL": base + "/api/v1/sms/inbound?from=%p&to=%P&id=%I"}
+              "INBOUND_URL": base + "/api/v1/sms/inbound?from=%p&to=%P&id=%I",
+              "LOG_LEVEL": "1" if debug_logs else "2",
+              "BEARERBOX_ACCESS_LOG": f'access-log = "{log_dir.rstrip("/")}/bearerbox-access.log"' if debug_logs
+              else "# access-log: off (it would keep every number and text)",
+              "SMSBOX_ACCESS_LOG": f'access-log = "{log_dir.rstrip("/")}/smsbox-access.log"' if debug_logs
+              else "# access-log: off (it would keep every number and text, and the inbound secret)"}
     text = TEMPLATE.read_text(encoding="utf-8")
     for name, value in values.items():
         text = text.replace(f"@{name}@", value)
@@ -102,12 +107,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log-dir", default="/var/log/ehsaas-kannel")
     parser.add_argument("--sendsms-user", default="feedback", help="= FEEDBACK_SMS_SENDSMS_USER")
     parser.add_argument("--inbound-user", default="kannel", help="= FEEDBACK_SMS_INBOUND_USER")
+    parser.add_argument("--debug-logs", action="store_true",
+                        help="log every text, number and URL (tests, the demo, debugging only: personal data)")
     parser.add_argument("--output", type=Path, help="write here (mode 0600) instead of stdout")
     args = parser.parse_args(argv)
     try:
         text = render(os.environ, args.short_code, args.service_url, args.smsc_file, args.fake_smsc_port, args.sendsms_port,
                       args.smsbox_port, args.admin_port, args.state_dir, args.log_dir, args.sendsms_user,
-                      args.inbound_user)
+                      args.inbound_user, args.debug_logs)
     except (RenderError, OSError) as exc:
         print(f"render_kannel: {exc}", file=sys.stderr)
         return 2

@@ -3,6 +3,7 @@ happens at import. Run with `flask --app feedback_api run` or gunicorn (deploy/g
 from __future__ import annotations
 
 import os
+import sqlite3
 
 from flask import Flask
 
@@ -22,8 +23,17 @@ def create_app(test_config: dict | None = None) -> Flask:
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     app.wsgi_app = bodies.ChunkedBodyLimit(app.wsgi_app, app.config)
-    if app.config["MIGRATE_ON_START"] and storage.pending(app.config["DATABASE"]):
-        storage.migrate(app.config["DATABASE"])
+    if app.config["MIGRATE_ON_START"]:
+        try:
+            if storage.pending(app.config["DATABASE"]):
+                storage.migrate(app.config["DATABASE"])
+        except (OSError, sqlite3.Error) as exc:
+            if storage.fault(exc) is None:
+                raise
+            # Start anyway: /livez answers, /healthz and writes say the database cannot be
+            # written, and the service works by itself once it can (storage/db.py).
+            app.logger.error("database %s cannot be opened or migrated now: %s",
+                             app.config["DATABASE"], exc)
 
     urls.init_app(app)  # before the blueprints: their <int:...> rules are row ids
     app.jinja_env.globals.update(forms.template_globals(), site_home=public.site_home)

@@ -38,6 +38,11 @@ DEFAULTS = {
     # still carries several thousand inserts/s here (FINDINGS), far above the goal.
     "SQLITE_SYNCHRONOUS": "FULL",
     "SQLITE_BUSY_TIMEOUT_SECONDS": 15,
+    # A request waits at most this long for the write lock, then answers 503 "try again":
+    # people on the form wait no longer than 5 s, and threads stay free for /livez.
+    "SQLITE_WRITE_WAIT_SECONDS": 4,
+    # /healthz reports "disk full" below this much free space where the database lives.
+    "HEALTH_MIN_FREE_BYTES": 1024 * 1024,
     "MIGRATE_ON_START": True,          # apply pending migrations at start (under a file lock)
     # flask-limiter reads the RATELIMIT_* keys itself.
     "RATELIMIT_ENABLED": True,

@@ -2,18 +2,19 @@
 reader's language for browsers and form posts, and the security headers on every response."""
 from __future__ import annotations
 
+import sqlite3
 import time
 
 from flask import Flask, current_app, g, request
 from flask_limiter import RateLimitExceeded
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
-from . import i18n, logs, public, validation
+from . import i18n, logs, public, storage, validation
 from .limits import limiter
 
 CODES = {400: "validation_failed", 404: "not_found", 405: "method_not_allowed",
          413: "payload_too_large", 415: "unsupported_media_type", 429: "rate_limited",
-         500: "server_error"}
+         500: "server_error", 503: "storage_unavailable"}
 # Our own pages load only our stylesheet and post only to us.
 SERVICE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
                "frame-ancestors 'none'; base-uri 'none'")
@@ -31,22 +32,54 @@ def retry_after_seconds() -> int:
     return max(1, int(current.reset_at - time.time()))
 
 
+def _form_again(status: int, code: str, seconds: int):
+    """Keep what they wrote: the same form again, filled in, with why and how long to wait."""
+    data = {k: v for k, v in request.form.items() if isinstance(v, str)}
+    lang = public.requested_language(data)
+    notice = i18n.t(lang, f"errors.{code}", seconds=seconds)
+    values = validation.form_values(data)
+    if request.endpoint == "public.create_rating":
+        return public.rating_form_page(lang, values, {}, status, notice)
+    return public.feedback_form_page(lang, values, {}, status, notice)
+
+
 def handle_rate_limited(exc: RateLimitExceeded):
     seconds = retry_after_seconds()
     if not _ours():  # a limit another part sets on its own paths
         response = exc.get_response()
     elif request.mimetype == validation.FORM and request.method == "POST":
-        # Keep what they wrote: the same form again, filled in, with how long to wait.
-        data = {k: v for k, v in request.form.items() if isinstance(v, str)}
-        lang = public.requested_language(data)
-        notice = i18n.t(lang, "errors.rate_limited", seconds=seconds)
-        values = validation.form_values(data)
-        if request.endpoint == "public.create_rating":
-            response = public.rating_form_page(lang, values, {}, 429, notice)
-        else:
-            response = public.feedback_form_page(lang, values, {}, 429, notice)
+        response = _form_again(429, "rate_limited", seconds)
     else:
         response = public.error_response(429, "rate_limited", seconds=seconds)
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
+def handle_sqlite_error(exc: sqlite3.OperationalError):
+    """A read or write that met a storage fault outside `storage.immediate` (e.g. a status
+    lookup while the disk cannot be opened): 503 like a write; anything else is a bug."""
+    problem = storage.fault(exc)
+    if problem is None:
+        return handle_unexpected(exc)
+    if not isinstance(problem, storage.StorageBusy):
+        storage.note_fault()
+    return handle_storage_error(problem)
+
+
+def handle_storage_error(exc: storage.StorageError):
+    """The database could not take a write (another process holds its lock, or the disk is
+    full, read-only or failing): nothing was saved, so say so, and when to send again."""
+    current_app.logger.warning("%s on %s %s: %s", exc.code, request.method, request.path, exc)
+    seconds = exc.retry_after
+    if not _ours():  # moderation: its pages have no form to give back here
+        response = ServiceUnavailable("Nothing was saved: the database is busy or cannot be "
+                                      f"written. Try again in {seconds} seconds.").get_response()
+    elif request.mimetype == validation.FORM and request.method == "POST":
+        response = _form_again(503, exc.code, seconds)
+    else:  # in the language they wrote in, when the body names it
+        body = request.get_json(silent=True) if request.is_json else None
+        lang = public.requested_language(body if isinstance(body, dict) else None)
+        response = public.error_response(503, exc.code, lang, seconds=seconds)
     response.headers["Retry-After"] = str(seconds)
     return response
 
@@ -94,6 +127,8 @@ def security_headers(response):
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(RateLimitExceeded, handle_rate_limited)
+    app.register_error_handler(storage.StorageError, handle_storage_error)
+    app.register_error_handler(sqlite3.OperationalError, handle_sqlite_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(Exception, handle_unexpected)
     app.after_request(security_headers)

@@ -37,6 +37,14 @@ RATE_LIMITED = {
                                 "description": "Seconds to wait before trying again."}},
     "content": {**_json("Error"), **HTML},
 }
+STORAGE_UNAVAILABLE = {
+    "description": "Nothing was stored: the database is busy (another process holds its write "
+                   "lock: `storage_busy`) or cannot be written (disk full, read-only, I/O errors: "
+                   "`storage_unavailable`). Send again after Retry-After seconds; a form post gets "
+                   "the form again, filled in.",
+    "headers": RATE_LIMITED["headers"],
+    "content": {**_json("Error"), **HTML},
+}
 REDIRECT = {"description": "Redirect (see Location).",
             "headers": {"Location": {"schema": {"type": "string"}}}}
 
@@ -110,6 +118,7 @@ def _document() -> dict:
         "415": _error("Not application/json or application/x-www-form-urlencoded (UTF-8)."),
         "429": RATE_LIMITED,
         "500": _error("Unexpected failure: nothing was stored; try again later."),
+        "503": STORAGE_UNAVAILABLE,
     }
     return {
         "openapi": "3.0.3",
@@ -233,7 +242,9 @@ def _document() -> dict:
                     "summary": "Liveness and a database check.",
                     "responses": {
                         "200": {"description": "Healthy.", "content": _json("Health")},
-                        "503": {"description": "The database fails or needs migrating.",
+                        "503": {"description": "The database cannot be read or written ("
+                                               "`database`: busy, not writable, disk full, error) "
+                                               "or needs migrating.",
                                 "content": _json("Health")},
                     },
                 },
@@ -331,7 +342,7 @@ def _document() -> dict:
                             "code": {"type": "string"},
                             "message": {"type": "string", "description": "In the request's language."},
                             "retry_after": {"type": "integer", "minimum": 1,
-                                            "description": "429 only: seconds to wait (as Retry-After)."},
+                                            "description": "429 and 503 only: seconds to wait (as Retry-After)."},
                             "fields": {"type": "object", "additionalProperties": {
                                 "type": "object", "required": ["code", "message"],
                                 "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}},
@@ -341,7 +352,9 @@ def _document() -> dict:
                 "Health": {
                     "type": "object", "required": ["status", "database"],
                     "properties": {"status": {"type": "string", "enum": ["ok", "error"]},
-                                   "database": {"type": "string"},
+                                   "database": {"type": "string", "enum": [
+                                       "ok", "busy", "not writable", "disk full", "error",
+                                       "migrations pending"]},
                                    "schema_version": {"type": "integer"}},
                 },
             },

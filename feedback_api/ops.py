@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sqlite3
 
 import click
@@ -22,19 +23,41 @@ def livez():
     return "ok\n", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
 
 
+# How long the health check's write may wait for the lock: well inside a probe's timeout.
+HEALTH_WRITE_WAIT_SECONDS = 2
+
+
 @bp.get("/healthz")
 def healthz():
-    """Liveness plus a real query; 503 (so a load balancer stops sending) if the database fails."""
+    """Whether the service can do its job: the database reads, is migrated, has room, and takes
+    a real write. 503 (so a load balancer stops sending) with `database` saying what is wrong:
+    busy (another process holds the write lock), disk full, not writable, migrations pending,
+    error."""
+    body = {"status": "error"}
     try:
-        state = storage.check(storage.get_db())
-    except sqlite3.Error as exc:
-        current_app.logger.error("health check: database error: %s", exc)
-        return jsonify({"status": "error", "database": "error"}), 503
-    ok = state["pending_migrations"] == 0
-    body = {"status": "ok" if ok else "error", "database": "ok" if ok else "migrations pending",
-            "schema_version": state["schema_version"]}
+        db = storage.get_db()
+        state = storage.check(db)
+        body["schema_version"] = state["schema_version"]
+        stat = os.statvfs(os.path.dirname(db.path))
+        if state["pending_migrations"]:
+            body["database"] = "migrations pending"
+        elif stat.f_bavail * stat.f_frsize < current_app.config["HEALTH_MIN_FREE_BYTES"]:
+            body["database"] = "disk full"
+        else:
+            storage.probe_write(db, HEALTH_WRITE_WAIT_SECONDS)
+            body.update(status="ok", database="ok")
+    except (sqlite3.Error, OSError, storage.StorageError) as exc:
+        problem = storage.fault(exc)
+        if isinstance(problem, storage.StorageBusy):
+            body["database"] = "busy"
+        elif problem is not None:
+            storage.note_fault()
+            body["database"] = "not writable"
+        else:
+            body["database"] = "error"
+        current_app.logger.error("health check: database %s: %s", body["database"], exc)
     response = jsonify(body)
-    response.status_code = 200 if ok else 503
+    response.status_code = 200 if body["status"] == "ok" else 503
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -84,14 +84,6 @@ def fold(text: str) -> str:
 
 # ---------------------------------------------------------------- the data, indexed once
 
-# A sum of money: a number of 3 or more digits, a word for thousand with or without a number
-# before it ("10k", "do hazar", "دو ہزار"), or a number of hundreds ("پانچ سو", "panch sau").
-_SMALL = (r"\d+|ek|aik|do|teen|tin|char|panch|paanch|chay|che|saat|sat|aath|ath|nau|no|das|"
-          r"ایک|یک|دو|تین|چار|پانچ|پنج|چه|سات|اٹه|نو|دس|به|ٹی|ٹره|دری|لس")
-_NUMBER = re.compile(rf"(?<!\w)(?:\d{{3,}}|\d+ k|(?:(?:{_SMALL}) )?(?:thousand|hazar|hazaar|هزار|زره|زر|lakh|لاکه)"
-                     rf"|(?:{_SMALL}) (?:sau|so|hundred|سو|سیو|سل|سوه))(?!\w)")
-
-
 @functools.cache
 def _rules() -> dict:
     """The YAML, folded like a message and indexed by each term's first three characters (or the
@@ -106,7 +98,13 @@ def _rules() -> dict:
                 if folded:
                     index.setdefault(folded[:3], []).append((folded, term.endswith("="), group))
     ignore = sorted({fold(str(t)) for ts in table["ignore"].values() for t in ts}, key=len, reverse=True)
-    return {"index": index, "categories": tuple(table["terms"]), "near": table["near"],
+    # A sum of money: a number of 3 or more digits, a word for thousand with or without a
+    # number before it ("10k", "do hazar", "دو ہزار"), or a number of hundreds ("panch sau").
+    words = {kind: "|".join(sorted({re.escape(fold(str(w))) for w in table["numbers"][kind]}, key=len, reverse=True))
+             for kind in ("small", "hundred", "thousand")}
+    number = re.compile(rf"(?<!\w)(?:\d{{3,}}|\d+ k|(?:(?:\d+|{words['small']}) )?(?:{words['thousand']})"
+                        rf"|(?:\d+|{words['small']}) (?:{words['hundred']}))(?!\w)")
+    return {"index": index, "categories": tuple(table["terms"]), "near": table["near"], "number": number,
             "ignore": re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, ignore)) + r")(?!\w)")}
 
 
@@ -132,6 +130,8 @@ def _split_words(text: str, index: dict, categories: tuple) -> set[str]:
     words = text.split(" ")
     found = set()
     for first, second in zip(words, words[1:]):
+        if len(first) > 3 and len(second) > 3:   # a word split in two leaves a short piece
+            continue
         pair = first + second
         for key in (pair[:2], pair[:3]):
             for term, _whole, group in index.get(key, ()):
@@ -171,11 +171,15 @@ def categories(message: str) -> list[str]:
     found = {c for c in rules["categories"] if c in in_text}
     if len(found) < len(rules["categories"]):
         found |= _split_words(text, rules["index"], rules["categories"])
-    # Near-rules read the text without the phrases that only look like them ("kam az kam").
-    plain = " ".join(rules["ignore"].sub(" ", text).split())
-    positions = {group: sorted(p) for group, p in _scan(plain, rules["index"]).items()}
-    starts = [m.start() for m in re.finditer(r"\S+", plain)]
-    positions["number"] = [bisect.bisect_right(starts, m.start()) - 1 for m in _NUMBER.finditer(plain)]
+    # Near-rules do not read the phrases that only look like them ("kam az kam", "ke liye").
+    starts = [m.start() for m in re.finditer(r"\S+", text)]
+    ignored = set()
+    for m in rules["ignore"].finditer(text):
+        first = bisect.bisect_right(starts, m.start()) - 1
+        ignored.update(range(first, first + m.group().count(" ") + 1))
+    positions = {group: sorted(p for p in found_at if p not in ignored) for group, found_at in in_text.items()}
+    positions["number"] = [i for i in (bisect.bisect_right(starts, m.start()) - 1 for m in rules["number"].finditer(text))
+                           if i not in ignored]
     positions["money"] = sorted(set(positions.get("money", []) + positions["number"]))
     for rule in rules["near"]:
         if rule["category"] not in found and _near(rule, positions):

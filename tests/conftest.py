@@ -8,5 +8,6 @@ pytest_plugins = [
     "tests.fixtures_loop",
     "tests.fixtures_deploy",
     "tests.fixtures_forms",
+    "tests.fixtures_faults",
     "tests.fixtures_sms",
 ]

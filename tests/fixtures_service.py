@@ -151,7 +151,8 @@ class Gunicorn:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 20) -> "Gunicorn":
+    def start(self, timeout: float = 20, ready: str = "/healthz") -> "Gunicorn":
+        """Start and wait until `ready` answers 200 (/livez for a server whose storage is down)."""
         self.port = self.port or free_port()  # a caller may choose it first (Kannel needs it)
         env = {**os.environ, "FEEDBACK_INSTANCE_PATH": str(self.instance),
                "FEEDBACK_DATABASE": str(self.database), "FEEDBACK_SECRET_KEY": SECRET,
@@ -166,7 +167,7 @@ class Gunicorn:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"gunicorn exited: {self.read_log()}")
             try:
-                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
+                if requests.get(self.url + ready, timeout=1).status_code == 200:
                     return self
             except requests.RequestException:  # not up yet, or too slow on a busy machine
                 pass
@@ -199,8 +200,8 @@ def gunicorn_server(tmp_path):
     """gunicorn_server(env={...}) -> a started Gunicorn; stopped after the test."""
     started = []
 
-    def start(env: dict | None = None, instance: Path | None = None) -> Gunicorn:
-        server = Gunicorn(instance or tmp_path / "instance", env).start()
+    def start(env: dict | None = None, instance: Path | None = None, ready: str = "/healthz") -> Gunicorn:
+        server = Gunicorn(instance or tmp_path / "instance", env).start(ready=ready)
         started.append(server)
         return server
 

@@ -56,7 +56,8 @@ class Kannel:
              "--service-url", service_url,
              "--fake-smsc-port", str(self.fake_port), "--sendsms-port", str(self.sendsms_port),
              "--smsbox-port", str(self.smsbox_port), "--admin-port", str(self.admin_port),
-             "--state-dir", str(self.dir), "--log-dir", str(self.dir), "--output", str(self.conf)],
+             "--state-dir", str(self.dir), "--log-dir", str(self.dir), "--output", str(self.conf),
+             "--debug-logs"],   # Phones.text(replies=0) reads smsbox's access log
             env=env, capture_output=True, text=True, timeout=30)
         assert done.returncode == 0, done.stderr
 

@@ -35,9 +35,9 @@ def test_scripts_run_serves_forms_that_store_into_sqlite(tmp_path, phone_nojs):
         while time.monotonic() < deadline:
             assert proc.poll() is None, (tmp_path / "run.log").read_text(errors="replace")[-3000:]
             try:
-                if requests.get(url + "/healthz", timeout=1).status_code == 200:
+                if requests.get(url + "/healthz", timeout=5).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not up yet, or a slow first health write
                 pass
             time.sleep(0.25)
         else:

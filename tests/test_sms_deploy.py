@@ -34,6 +34,8 @@ def test_renders_for_an_operator_smsc_with_secrets_from_the_environment(tmp_path
            f'from=%p&to=%P&id=%I"' in text
     assert f'password = "{SECRETS["FEEDBACK_SMS_SENDSMS_PASSWORD"]}"' in text
     assert 'global-sender = "8877"' in text and 'sendsms-interface = 127.0.0.1' in text
+    # No personal data or secret in Kannel's logs unless asked for (--debug-logs).
+    assert "\naccess-log" not in text and text.count("log-level = 2") == 2
 
 
 @pytest.mark.parametrize("args, env, message", [
@@ -55,3 +57,28 @@ def test_an_smsc_file_may_hold_only_smsc_groups(tmp_path):
     smsc.write_text("group = smsc\nsmsc = fake\n\ngroup = sendsms-user\nusername = x\n")
     done = render("--short-code", "8877", "--smsc-file", str(smsc))
     assert done.returncode == 2 and "only 'group = smsc'" in done.stderr
+
+
+def test_the_production_rendering_is_one_kannel_accepts(tmp_path):
+    """Without --debug-logs (as deployed): bearerbox and smsbox start on it and log nothing
+    about the texts."""
+    from tests.fixtures_service import free_port
+    from tests.fixtures_sms import BEARERBOX, SMSBOX, _wait_port
+
+    ports = [free_port() for _ in range(4)]
+    conf = tmp_path / "kannel.conf"
+    done = render("--short-code", "8877", "--fake-smsc-port", str(ports[0]), "--smsbox-port", str(ports[1]),
+                  "--sendsms-port", str(ports[2]), "--admin-port", str(ports[3]), "--state-dir", str(tmp_path),
+                  "--log-dir", str(tmp_path), "--output", str(conf))
+    assert done.returncode == 0, done.stderr
+    procs = []
+    try:
+        for binary, port in ((BEARERBOX, ports[1]), (SMSBOX, ports[2])):
+            procs.append(subprocess.Popen([binary, str(conf)], cwd=tmp_path, stdout=subprocess.DEVNULL,
+                                          stderr=subprocess.DEVNULL, start_new_session=True))
+            _wait_port(port, 20)
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+            proc.wait(timeout=20)
+    assert not list(tmp_path.glob("*access*"))

@@ -5,6 +5,7 @@ what retention and STOP do. The path through real Kannel is in test_sms_kannel.p
 from __future__ import annotations
 
 import base64
+import shutil
 import socket
 
 import pytest
@@ -13,6 +14,7 @@ from feedback_api import storage
 from feedback_api.sms import parts, sender
 from tests.fixtures_moderation import CHEAP_HASH, Staff, add_user
 from tests.fixtures_service import free_port, make_app, read_rows
+from tests.test_site_html import VNU, vnu
 
 SMS_SECRET = "an-inbound-secret-for-tests"
 AUTH = {"Authorization": "Basic " + base64.b64encode(f"kannel:{SMS_SECRET}".encode()).decode()}
@@ -104,7 +106,7 @@ def test_moderators_see_the_part_count_before_publishing(app, staff):
     assert f"<strong>{expected['parts']} SMS parts</strong>" in page and "UCS-2" in page
 
 
-def test_kannel_unreachable_retries_then_gives_up_into_the_moderators_list(app, staff):
+def test_kannel_unreachable_retries_then_gives_up_into_the_moderators_list(app, staff, tmp_path):
     reference = sms_question(app)
     publish(staff, reference)
     for attempt in (1, 2):
@@ -116,6 +118,13 @@ def test_kannel_unreachable_retries_then_gives_up_into_the_moderators_list(app, 
     assert outbox(app)[0]["status"] == "gave_up"
     page = staff.get("/moderation/sms").get_data(as_text=True)
     assert reference in page and "Kannel not reachable" in page
+    html = tmp_path / "outbox.html"
+    html.write_text(page, encoding="utf-8")
+    answer_form = tmp_path / "answer.html"
+    answer_form.write_text(staff.get(f"/moderation/submissions/{reference}").get_data(as_text=True), encoding="utf-8")
+    if VNU.exists() and shutil.which("java"):
+        result = vnu(html, answer_form)
+        assert result.returncode == 0, (result.stdout + result.stderr)[:3000]
     [row] = outbox(app)
     assert staff.post(f"/moderation/sms/{row['id']}/retry").status_code == 303
     [row] = outbox(app)

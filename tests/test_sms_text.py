@@ -41,6 +41,7 @@ def test_every_summary_reply_fits_two_parts_in_every_language():
     for lang in i18n.languages():
         for slug in i18n.components():
             assert parts.parts(replies.component(lang, slug)) <= 2, (lang, slug)
+            assert "{{" not in replies.component(lang, slug)   # a page's summary is plain text
             assert replies.summary(lang, slug) in replies.component(lang, slug) or \
                 parts.parts(replies.summary(lang, slug) + " " + replies.helpline(lang)) > 2
 

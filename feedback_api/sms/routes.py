@@ -18,7 +18,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from .. import storage
 from ..limits import limiter
-from . import conversation, phone, store
+from . import conversation, parts, phone, store
 
 bp = Blueprint("sms", __name__, url_prefix="/api/v1/sms")
 SENDER_PATTERN = r"^(\+|00)?[0-9]{3,15}$"   # as Kannel passes it: digits, no spaces
@@ -109,16 +109,11 @@ def inbound():
     response.headers["X-SMS-Outcome"] = reply.outcome
     if reply.reference:
         response.headers["X-SMS-Reference"] = reply.reference
-    if reply.text and _needs_ucs2(reply.text):
+    if reply.text and parts.encoding(reply.text) == "ucs2":
         # Kannel (accept-x-kannel-headers) sends it as UCS-2: GSM-7 has no Urdu letters.
         response.headers["X-Kannel-Coding"] = "2"
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _needs_ucs2(text: str) -> bool:
-    from .parts import encoding
-    return encoding(text) == "ucs2"
 
 
 @bp.get("/delivery")

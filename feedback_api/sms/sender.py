@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
@@ -116,12 +115,3 @@ def start_thread(app) -> threading.Event:
     stop = threading.Event()
     threading.Thread(target=loop, args=(app, stop), name="sms-sender", daemon=True).start()
     return stop
-
-
-def wait_idle(app, timeout: float = 30) -> None:  # used by scripts/sms-demo
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with app.app_context():
-            if not store.counts(storage.get_db()).get("queued"):
-                return
-        time.sleep(0.2)

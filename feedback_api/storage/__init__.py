@@ -15,8 +15,9 @@ are the ones most callers need; the rest are used from their module.
 from __future__ import annotations
 
 from . import audit, counts, migrations, safety, submissions  # noqa: F401
-from .db import ago, close_thread_connections, connect, get_db, immediate, now  # noqa: F401
-from .migrations import check, latest, migrate, pending, schema_version  # noqa: F401
+from .db import (StorageBusy, StorageError, ago, close_thread_connections, connect, fault,  # noqa: F401
+                 get_db, immediate, note_fault, now)
+from .migrations import check, latest, migrate, pending, probe_write, schema_version  # noqa: F401
 from .safety import (backup, backup_problem, clear_old_client_hashes, erase_old_contacts,  # noqa: F401
                      integrity, personal_data_older_than, restore)
 from .submissions import (CHANNELS, PUBLIC_STATUS, STATUSES, insert_rating,  # noqa: F401

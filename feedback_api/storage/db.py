@@ -9,15 +9,24 @@ Rules this module keeps (docs/dev/ has the decision record):
   with SQLITE_BUSY_SNAPSHOT under concurrent writers, which no busy timeout retries. Writers
   queue first (a thread lock, then an flock shared by the workers): SQLite's busy handler
   sleeps up to 100 ms between tries, which was the whole p99 under load.
+- A request never waits more than SQLITE_WRITE_WAIT_SECONDS (4) for its turn and the lock:
+  another process holding the lock (sqlite3 at a prompt, a stuck job) gets the submitter a 503
+  "try again" (`StorageBusy`) within the 5 s people wait, and frees the thread for /livez.
+- A disk that is full, read-only or failing gets a 503 "nothing was saved" (`StorageError`),
+  never a dead worker; the connections are then reopened (a connection opened while the disk
+  was read-only stays read-only for good), so the service works again by itself once the disk
+  does: `fault()` names these errors, `note_fault()` ages every thread's connection.
 """
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import fcntl
 import os
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 from flask import current_app
@@ -47,16 +56,83 @@ def one(cursor) -> dict | None:
     return rows[0] if rows else None
 
 
+# ---------------------------------------------------------------- storage faults
+
+class StorageError(Exception):
+    """The database cannot be written just now (disk full, read-only, failing): nothing was
+    saved. `code` and `retry_after` are what the submitter is told (errors.py)."""
+    code = "storage_unavailable"
+    retry_after = 60
+
+
+class StorageBusy(StorageError):
+    """Another writer held the database's write lock longer than a request may wait."""
+    code = "storage_busy"
+    retry_after = 5
+
+
+# SQLite's primary result codes for "busy" and for "this storage cannot be written now".
+_BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+_UNWRITABLE_CODES = {sqlite3.SQLITE_PERM, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR,
+                     sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN}
+_UNWRITABLE_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EIO, errno.EACCES, errno.EPERM, errno.EDQUOT}
+
+
+def fault(exc: BaseException) -> StorageError | None:
+    """The StorageError an exception stands for, or None when it is not a storage fault."""
+    if isinstance(exc, StorageError):
+        return exc
+    if isinstance(exc, sqlite3.OperationalError):
+        code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+        if code in _BUSY_CODES:
+            return StorageBusy(str(exc))
+        if code in _UNWRITABLE_CODES:
+            return StorageError(str(exc))
+    if isinstance(exc, OSError) and exc.errno in _UNWRITABLE_ERRNOS:
+        return StorageError(str(exc))
+    return None
+
+
+# Every connection carries the epoch it was opened in; get_db() reopens older ones. The epoch
+# moves when storage faults and again when a write works after a fault, so a connection opened
+# while the disk was read-only is not kept once it is writable.
+_epoch = 0
+_faulted = False
+_epoch_lock = threading.Lock()
+
+
+def note_fault() -> None:
+    """Storage failed (not merely busy): every thread of this process reopens its connection."""
+    global _epoch, _faulted
+    with _epoch_lock:
+        _epoch += 1
+        _faulted = True
+
+
+def _note_success() -> None:
+    global _epoch, _faulted
+    if _faulted:
+        with _epoch_lock:
+            if _faulted:
+                _faulted = False
+                _epoch += 1
+
+
 # ---------------------------------------------------------------- connections
 
-def connect(path: str, synchronous: str = "FULL", busy_timeout: float = 15) -> Database:
-    """A new connection with our pragmas. The caller owns it (one thread only)."""
+def connect(path: str, synchronous: str = "FULL", busy_timeout: float = 15,
+            write_wait: float | None = None) -> Database:
+    """A new connection with our pragmas. The caller owns it (one thread only). A write waits
+    at most `write_wait` seconds for the lock (default: the busy timeout)."""
     if str(synchronous).upper() not in ("FULL", "NORMAL", "EXTRA"):
         raise ValueError(f"SQLITE_SYNCHRONOUS must be FULL, NORMAL or EXTRA, not {synchronous!r}")
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if not Path(path).parent.is_dir():
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, timeout=float(busy_timeout))
     db = Database(conn, execute_plugins=False)
     db.path = os.path.abspath(path)  # names this database's in-process write lock
+    db.write_wait = float(busy_timeout if write_wait is None else write_wait)
+    db.epoch = _epoch
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute(f"PRAGMA synchronous = {str(synchronous).upper()}")
     conn.execute(f"PRAGMA busy_timeout = {int(float(busy_timeout) * 1000)}")
@@ -64,16 +140,29 @@ def connect(path: str, synchronous: str = "FULL", busy_timeout: float = 15) -> D
 
 
 def get_db() -> Database:
-    """This thread's connection to the app's database, opened on first use and kept."""
+    """This thread's connection to the app's database, opened on first use and kept (reopened
+    after a storage fault)."""
     cfg = current_app.config
     key = (os.getpid(), cfg["DATABASE"])
     cache = getattr(_local, "dbs", None)
     if cache is None:
         cache = _local.dbs = {}
     db = cache.get(key)
-    if db is None:
-        db = cache[key] = connect(cfg["DATABASE"], cfg["SQLITE_SYNCHRONOUS"],
-                                  cfg["SQLITE_BUSY_TIMEOUT_SECONDS"])
+    if db is None or db.epoch != _epoch:
+        if db is not None:
+            cache.pop(key)
+            with contextlib.suppress(sqlite3.Error):
+                db.close()
+        try:
+            db = connect(cfg["DATABASE"], cfg["SQLITE_SYNCHRONOUS"], cfg["SQLITE_BUSY_TIMEOUT_SECONDS"],
+                         cfg["SQLITE_WRITE_WAIT_SECONDS"])
+        except (sqlite3.OperationalError, OSError) as exc:
+            problem = fault(exc)
+            if problem is None:
+                raise
+            note_fault()
+            raise problem from exc
+        cache[key] = db
     return db
 
 
@@ -99,20 +188,50 @@ class _WriterQueue:
         self.thread_lock = threading.Lock()
         self.fd = None
         self.pid = None
+        # Until when (time.monotonic()) a writer outside the queue is known to hold SQLite's
+        # lock: writers then try only briefly, so a burst of requests is answered at once
+        # rather than each holding a thread for the whole wait.
+        self.held_elsewhere_until = 0.0
 
     @contextlib.contextmanager
-    def turn(self):
-        with self.thread_lock:
+    def turn(self, deadline: float | None = None):
+        """Wait for this writer's turn (until time.monotonic() `deadline`, else StorageBusy)."""
+        if deadline is None:
+            self.thread_lock.acquire()
+        elif not self.thread_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            raise StorageBusy("waited too long for this process's other writers")
+        try:
             if self.pid != os.getpid():  # first use, or first use after a fork
                 self.fd = os.open(f"{self.path}.write-lock", os.O_RDWR | os.O_CREAT, 0o600)
                 self.pid = os.getpid()
-            fcntl.flock(self.fd, fcntl.LOCK_EX)
+            self._flock(deadline)
             try:
                 yield
             finally:
                 fcntl.flock(self.fd, fcntl.LOCK_UN)
+        finally:
+            self.thread_lock.release()
+
+    def _flock(self, deadline: float | None) -> None:
+        if deadline is None:
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+            return
+        # flock cannot time out: poll, briefly (only other workers' writers hold it, and only
+        # for one transaction each).
+        pause = 0.0005
+        while True:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise StorageBusy("waited too long for the other workers' writers") from None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.005)
 
 
+# How long a writer tries while the lock is known to be held outside the queue.
+HELD_ELSEWHERE_WAIT_SECONDS = 0.25
 _queues: dict[str, _WriterQueue] = {}
 _queues_guard = threading.Lock()
 
@@ -125,16 +244,40 @@ def writer_queue(path: str) -> _WriterQueue:
 
 
 @contextlib.contextmanager
-def immediate(db: Database):
+def immediate(db: Database, wait: float | None = None):
     """A write transaction that takes the write lock before its first read, after waiting
-    its turn in this database's writer queue."""
-    with writer_queue(db.path).turn():
-        db.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            if db.conn.in_transaction:
-                db.conn.execute("ROLLBACK")
+    its turn in this database's writer queue: all in at most `wait` seconds (default the
+    connection's write_wait), else StorageBusy. A disk that cannot be written raises
+    StorageError; either way nothing of the transaction is kept."""
+    queue = writer_queue(db.path)
+    start = time.monotonic()
+    deadline = start + (db.write_wait if wait is None else wait)
+    if queue.held_elsewhere_until > start:
+        deadline = min(deadline, start + HELD_ELSEWHERE_WAIT_SECONDS)
+    try:
+        with queue.turn(deadline):
+            left = max(1, int((deadline - time.monotonic()) * 1000))
+            db.conn.execute(f"PRAGMA busy_timeout = {left}")
+            try:
+                db.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if isinstance(fault(exc), StorageBusy):   # SQLite's lock, not our queue: held elsewhere
+                    queue.held_elsewhere_until = time.monotonic() + HELD_ELSEWHERE_WAIT_SECONDS * 8
+                raise
+            try:
+                yield db
+                db.conn.execute("COMMIT")
+            except BaseException:
+                if db.conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        db.conn.execute("ROLLBACK")
+                raise
+    except (sqlite3.OperationalError, OSError) as exc:
+        problem = fault(exc)
+        if problem is None:
             raise
-        else:
-            db.conn.execute("COMMIT")
+        if not isinstance(problem, StorageBusy):
+            note_fault()
+        raise problem from exc
+    queue.held_elsewhere_until = 0.0
+    _note_success()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlite_utils import Database, Migrations
 
-from .db import connect
+from .db import connect, immediate, now
 
 _set = Migrations("feedback_api")
 NAMES: list[str] = []   # every migration, in the order they apply
@@ -83,6 +83,14 @@ def check(db: Database) -> dict:
     """For /healthz: the database answers, and its schema is fully migrated."""
     db.execute("SELECT count(*) FROM submissions WHERE id = 0").fetchone()
     return {"schema_version": schema_version(db), "pending_migrations": len(pending_in(db))}
+
+
+def probe_write(db: Database, wait: float) -> None:
+    """For /healthz: a real, small write (one row, committed): a read, or BEGIN IMMEDIATE then
+    ROLLBACK, succeeds on a disk that can no longer take a write. Raises StorageBusy or
+    StorageError."""
+    with immediate(db, wait=wait):
+        db.conn.execute("UPDATE health_probe SET checked_at = ? WHERE id = 1", [now()])
 
 
 # ---------------------------------------------------------------- the migrations, in order
@@ -283,8 +291,20 @@ DROP INDEX submissions_duplicates;
 """)
 
 
-@migration("0006_moderation_scale")
-def _m0006_moderation_scale(db: Database) -> None:
+@migration("0006_health_probe")
+def _m0006_health_probe(db: Database) -> None:
+    # One row that /healthz rewrites (probe_write): proof that the database takes a write.
+    db.executescript("""
+CREATE TABLE health_probe (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    checked_at TEXT NOT NULL
+);
+INSERT INTO health_probe (id, checked_at) VALUES (1, '');
+""")
+
+
+@migration("0007_moderation_scale")
+def _m0007_moderation_scale(db: Database) -> None:
     """Two queue indexes (built here: a few seconds per million rows), the moderation figures'
     tables and the triggers that keep them; rows that existed already are counted afterwards,
     in batches, by `counts.backfill()` (storage/counts.py says why)."""
@@ -292,8 +312,8 @@ def _m0006_moderation_scale(db: Database) -> None:
     db.executescript(counts.INDEXES + counts.schema_sql())
 
 
-@migration("0007_audit_log_indexes")
-def _m0007_audit_log_indexes(db: Database) -> None:
+@migration("0008_audit_log_indexes")
+def _m0008_audit_log_indexes(db: Database) -> None:
     """The audit log filtered by action or by user walks an index newest first."""
     db.executescript("""
 CREATE INDEX audit_log_action ON audit_log (action);
