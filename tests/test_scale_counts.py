@@ -113,11 +113,11 @@ def test_counts_capped_where_not_kept(mod_app, moderator, submit, monkeypatch):
 
 
 def old_database(path: str, rows: int) -> None:
-    """A database as the previous version made it (migrations up to 0005) with `rows`
+    """A database as the previous version made it (migrations up to 0006) with `rows`
     submissions in it, some answered."""
     db = storage.connect(path)
     db.conn.execute("PRAGMA journal_mode = WAL")
-    storage.migrations._set.apply(db, stop_before="0006_moderation_scale")
+    storage.migrations._set.apply(db, stop_before="0007_moderation_scale")
     conn = db.conn
     conn.execute("BEGIN")
     conn.executemany(
@@ -135,8 +135,8 @@ def old_database(path: str, rows: int) -> None:
 def test_migration_on_a_database_made_by_the_previous_version(tmp_path):
     path = str(tmp_path / "old.sqlite3")
     old_database(path, 500)
-    assert storage.pending(path)[0] == "0006_moderation_scale"
-    assert storage.migrate(path)[0] == "0006_moderation_scale"
+    assert storage.pending(path)[0] == "0007_moderation_scale"
+    assert storage.migrate(path)[0] == "0007_moderation_scale"
     db = storage.connect(path)
     assert storage_counts.progress(db) == (0, 500) and not storage_counts.complete(db)
     # While the backfill runs, the service keeps writing: new rows, and changes to rows counted
