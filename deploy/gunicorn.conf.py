@@ -5,26 +5,27 @@
   FEEDBACK_WORKERS > 1 set FEEDBACK_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0 (else each
   worker allows the full limit).
 - Migrations run once here, in the master before any worker forks (on_starting), never
-  concurrently in each worker (FINDINGS); workers open their own connections after the fork.
-Every setting below can be changed by environment variable, shown next to it.
+  concurrently in each worker (docs/dev/0002-migrations.md); workers open their own connections after the fork.
+The FEEDBACK_* settings below are read through the service's settings schema
+(feedback_api/config.py: README "Settings"), so an impossible value stops the start, named.
 """
-import os
+from feedback_api.config import from_environment as setting
 
 wsgi_app = "feedback_api:create_app()"
-bind = os.environ.get("FEEDBACK_BIND", "127.0.0.1:8000")
+bind = setting("BIND")
 worker_class = "gthread"
-workers = int(os.environ.get("FEEDBACK_WORKERS", "1"))
-threads = int(os.environ.get("FEEDBACK_THREADS", "8"))
+workers = setting("WORKERS")
+threads = setting("THREADS")
 # A slow 2G client must not hold a thread forever; the body limit is 32 KiB anyway.
-timeout = int(os.environ.get("FEEDBACK_TIMEOUT", "30"))
+timeout = setting("TIMEOUT")
 graceful_timeout = 20
 keepalive = 5
 # Request line and header limits: nothing we serve needs more.
 limit_request_line = 4094
 limit_request_fields = 60
-accesslog = os.environ.get("FEEDBACK_ACCESS_LOG", "-") or None
+accesslog = setting("ACCESS_LOG") or None
 errorlog = "-"
-loglevel = os.environ.get("FEEDBACK_LOG_LEVEL", "info")
+loglevel = setting("LOG_LEVEL")
 # Access log without the client address or query string; feedback_api/logs.py writes each
 # request as one line (CR/LF in a URL cannot forge another), references replaced by
 # <reference>, and leaves addresses out of gunicorn's warnings about malformed requests.
@@ -33,7 +34,7 @@ logger_class = "feedback_api.logs.GunicornLogger"
 # gunicorn 27's control socket defaults to one path per user: two instances on one box (tests,
 # benchmarks) would fight over it. We do not use it.
 control_socket_disable = True
-forwarded_allow_ips = os.environ.get("FEEDBACK_FORWARDED_ALLOW_IPS", "127.0.0.1")
+forwarded_allow_ips = setting("FORWARDED_ALLOW_IPS")
 
 
 def on_starting(server):

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority, get_plugin_logger
 
 from . import build
@@ -88,10 +89,12 @@ def bundle_css(site: Path, config) -> None:
     ours.unlink()  # merged above; pages load only the fingerprinted file
     for page in site.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
-        new = MATERIAL_CSS.sub(lambda m: f'<link rel="stylesheet" href="{m.group(1)}assets/stylesheets/{name}">', text)
-        if new != text:
-            new = OUR_CSS.sub("", new)
-            page.write_text(new, encoding="utf-8")
+        new, found = MATERIAL_CSS.subn(lambda m: f'<link rel="stylesheet" href="{m.group(1)}assets/stylesheets/{name}">', text)
+        if not found:
+            # Every page links Material's stylesheet: if none matched, its markup changed.
+            raise PluginError(f"{page.relative_to(site)} has no link to Material's main CSS in the form "
+                              "ehsaas_site/assets.py expects (MATERIAL_CSS): update the pattern")
+        page.write_text(OUR_CSS.sub("", new), encoding="utf-8")
 
 
 @event_priority(-300)

@@ -242,7 +242,8 @@ def check_page(path: Path, docs: Path) -> list[Problem]:
 def pages_under(target: Path, docs: Path) -> list[Path]:
     if target.is_file():
         return [target]
-    return sorted(p for p in target.rglob("*.md") if p.relative_to(docs).parts[0] != "assets")
+    # assets/ holds no pages; dev/ holds the developers' decision records, not published
+    return sorted(p for p in target.rglob("*.md") if p.relative_to(docs).parts[0] not in ("assets", "dev"))
 
 
 def check_all(docs: Path = ROOT / "docs", targets: list[Path] | None = None) -> list[Problem]:

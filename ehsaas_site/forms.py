@@ -10,38 +10,53 @@ markup and one set of strings (data/strings/<lang>.yml).
   submits in place and keeps the reader's text when the network drops.
 overrides/main.html places all three after the page's content.
 
-Where the forms post: `extra.feedback_api` in mkdocs.yml, "" for the same origin (one-box
-mode, scripts/run) or the service's base URL, such as https://feedback.example.org, for a
-separately hosted service (which must then list the site's origin in FEEDBACK_CORS_ORIGINS).
+Where the forms post: the SITE_FEEDBACK_API environment variable when set (CI sets it for the
+copy it publishes), else `extra.feedback_api` in mkdocs.yml: "" for the same origin (one-box
+mode, scripts/run), the service's base URL, such as https://feedback.example.org, for a
+separately hosted service (which must then list the site's origin in FEEDBACK_CORS_ORIGINS), or
+"none" for a copy with no service: the feedback and check pages then show a plain sentence and
+the official channels (from data/facts.yml) instead of a form, and no page asks for a rating.
 The HTML5 limits (maxlength) are the service's defaults (feedback_api/config.py): a service
 run with other FEEDBACK_*_MAX_CHARS still checks its own, and says so in the reader's language.
 """
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
+from markupsafe import Markup
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 
-from . import build
 from feedback_api import forms as partials
+
+from . import build, facts, html
 
 API_PREFIX = "/api/v1"
 FEEDBACK_PAGE, CHECK_PAGE = "feedback.md", "check.md"
 SCRIPT, DISTRICTS = "assets/forms.js", "assets/districts.json"
+NO_SERVICE = "none"
+# The official channels listed where a form would be, when the site has no service: (string key
+# under site.channel_, fact in data/facts.yml).
+CHANNEL_FACTS = (("helpline", "helpline_phone"), ("sms", "sms_short_code"), ("website", "official_website"))
 BASE_URL = re.compile(r"https?://[^\s/?#]+(/[^\s?#]*)?")
 
 
-def api_base(config) -> str:
-    """`extra.feedback_api` without its trailing slash; refuses anything but "" or an
-    http(s) URL, so a typo stops the build instead of publishing forms that post nowhere."""
-    value = config.extra.get("feedback_api", "")
+def api_base(config) -> str | None:
+    """Where the forms post, without a trailing slash: SITE_FEEDBACK_API when set (CI sets it
+    for the published copy), else `extra.feedback_api`. "" is the same origin, "none" means no
+    service (None: the forms are replaced by the official channels). Anything but those or an
+    http(s) URL stops the build: a typo must never publish forms that post nowhere."""
+    value = os.environ.get("SITE_FEEDBACK_API", config.extra.get("feedback_api", ""))
     value = "" if value is None else str(value).strip()
+    if value.lower() == NO_SERVICE:
+        return None
     if value and not BASE_URL.fullmatch(value):
-        raise PluginError(f'extra.feedback_api in mkdocs.yml is "{value}": it must be empty (the '
-                          'site and the service on one origin) or a URL such as https://feedback.example.org')
+        raise PluginError(f'SITE_FEEDBACK_API / extra.feedback_api is "{value}": it must be empty (the '
+                          'site and the service on one origin), "none" (no service: the official '
+                          'channels instead of forms) or a URL such as https://feedback.example.org')
     return value.rstrip("/")
 
 
@@ -58,11 +73,23 @@ def page_path(page) -> str:
     return "/" + page.url.lstrip("/")
 
 
+def official_channels(lang: str) -> str:
+    """A plain sentence and the programme's official channels, in place of a form."""
+    channels = [(build.t(lang, f"site.channel_{key}"), Markup(facts.render_fact(fact, lang, lang)))
+                for key, fact in CHANNEL_FACTS]
+    return html.render("official_channels.html", lang=lang, dir=build.text_direction(lang),
+                       t=lambda key: build.t(lang, key), channels=channels)
+
+
 def form_for(page, config) -> str:
     lang = build.current_language(config)
     name = source_name(page)
+    if name in (FEEDBACK_PAGE, CHECK_PAGE) and api_base(config) is None:
+        return official_channels(lang)
     if name == FEEDBACK_PAGE:
-        return partials.render_feedback_form(lang, {}, {}, action(config, "submissions"), districts=False)
+        # The page's own path goes with the message, so moderators see where it was sent from.
+        return partials.render_feedback_form(lang, {"page": page_path(page)}, {}, action(config, "submissions"),
+                                             districts=False)
     if name == CHECK_PAGE:
         return partials.render_lookup_form(lang, {}, {}, action(config, "submissions"))
     return ""
@@ -76,7 +103,7 @@ def on_page_context(context, page, config, nav):
     lang = build.current_language(config)
     name = source_name(page)
     rating = None
-    if name != FEEDBACK_PAGE:  # the feedback page is a form already
+    if name != FEEDBACK_PAGE and api_base(config) is not None:  # the feedback page is a form already
         rating = partials.render_rating_form(lang, {"page": page_path(page)}, {}, action(config, "ratings"))
     page_form = form_for(page, config)
     if name == FEEDBACK_PAGE and "</h1>" in (page.content or ""):
@@ -89,7 +116,7 @@ def on_page_context(context, page, config, nav):
         "page_form": page_form,
         "rating": rating,
         # forms.js enhances post forms only: the check page's GET form needs nothing more.
-        "script": name == FEEDBACK_PAGE or rating is not None,
+        "script": (name == FEEDBACK_PAGE and api_base(config) is not None) or rating is not None,
     }
     return context
 
@@ -119,24 +146,6 @@ def with_strings(source: str) -> str:
     return source.replace(OFFLINE_LINE, "  var OFFLINE = " + json.dumps(table, ensure_ascii=False) + ";", 1)
 
 
-def shrink_js(source: str) -> str:
-    """forms.js without its comment lines and indentation (about a third of its bytes).
-    Safe because forms.js keeps every comment on lines of its own (tests/test_forms_site.py)."""
-    out, in_block = [], False
-    for line in source.splitlines():
-        stripped = line.strip()
-        if in_block:
-            in_block = "*/" not in stripped
-            continue
-        if stripped.startswith("/*"):
-            in_block = "*/" not in stripped
-            continue
-        if not stripped or stripped.startswith("//"):
-            continue
-        out.append(stripped)
-    return "\n".join(out) + "\n"
-
-
 @event_priority(-250)  # once, after the i18n plugin has built every language
 def on_post_build(config):
     if not build.is_final_post_build(config):
@@ -145,5 +154,5 @@ def on_post_build(config):
     (site / DISTRICTS).write_text(districts_json(), encoding="utf-8")
     script = site / SCRIPT
     if script.is_file():
-        script.write_text(shrink_js(with_strings(script.read_text(encoding="utf-8"))), encoding="utf-8")
+        script.write_text(with_strings(script.read_text(encoding="utf-8")), encoding="utf-8")  # scripts.py minifies
 

@@ -5,6 +5,7 @@ so an editor's comments, quoting and key order survive.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,11 +88,21 @@ def _scalar(value) -> str:
 
 # --- mkdocs.yml -------------------------------------------------------------------------------
 
+def _env_value(loader, node):
+    """`!ENV [NAME, ..., default]` as MkDocs reads it: the first variable set, else the default."""
+    names = loader.construct_sequence(node) if isinstance(node, yaml.SequenceNode) else [loader.construct_scalar(node)]
+    for name in names[:-1] if len(names) > 1 else names:
+        if name in os.environ:
+            return os.environ[name]
+    return names[-1] if len(names) > 1 else None
+
+
 def load_mkdocs_config(root: Path = ROOT) -> dict:
     class Loader(yaml.SafeLoader):
         pass
     # mkdocs.yml holds !!python/... tags (the slugify function); their values don't matter here.
     Loader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
+    Loader.add_constructor("!ENV", _env_value)   # MkDocs' !ENV [VARIABLE, default]
     return yaml.load((root / "mkdocs.yml").read_text(encoding="utf-8"), Loader=Loader)
 
 

@@ -40,8 +40,19 @@ def plain_text(fragment: str) -> str:
     return re.sub(r"\s+", " ", html.unescape(" ".join(parser.parts))).strip()
 
 
-def entries_for(docs: list[dict], root: str, other_roots: list[str]) -> list[dict]:
-    """The entries under `root` ("" = default language: not under any other language's root)."""
+def roman_names(lang: str) -> list[tuple[str, str]]:
+    """(a component's name in `lang`, its Roman-letter name) for a language not written in
+    Roman letters: readers type "Kafalat" on the Urdu site too."""
+    if build.text_direction(lang) != "rtl":
+        return []
+    return [(build.t(lang, f"components.{slug}"), build.t(build.i18n.DEFAULT_LANGUAGE, f"components.{slug}"))
+            for slug in build.i18n.components()]
+
+
+def entries_for(docs: list[dict], root: str, other_roots: list[str],
+                names: list[tuple[str, str]] = ()) -> list[dict]:
+    """The entries under `root` ("" = default language: not under any other language's root),
+    each with the Roman names of the components it mentions (`names`) when there are any."""
     picked = []
     for doc in docs:
         location = doc.get("location", "")
@@ -50,8 +61,13 @@ def entries_for(docs: list[dict], root: str, other_roots: list[str]) -> list[dic
         else:
             keep = not any(location.startswith(other) for other in other_roots)
         if keep:
-            picked.append({"location": location, "title": plain_text(doc.get("title", "")),
-                           "text": plain_text(doc.get("text", ""))})
+            entry = {"location": location, "title": plain_text(doc.get("title", "")),
+                     "text": plain_text(doc.get("text", ""))}
+            said = entry["title"] + " " + entry["text"]
+            roman = sorted({latin for local, latin in names if local in said})
+            if roman:
+                entry["names"] = " ".join(roman)
+            picked.append(entry)
     return picked
 
 
@@ -71,7 +87,7 @@ def on_post_build(config):
         index = {
             "lang": lang,
             "strings": {k: build.t(lang, f"site.{v}") for k, v in RESULT_STRINGS.items()},
-            "docs": entries_for(docs, root, [r for r in roots.values() if r]),
+            "docs": entries_for(docs, root, [r for r in roots.values() if r], roman_names(lang)),
         }
         path = site / root / "search" / "index.json"
         path.parent.mkdir(parents=True, exist_ok=True)

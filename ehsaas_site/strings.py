@@ -5,7 +5,9 @@ the keys of English, printed as a to-do list for translators.
     python -m ehsaas_site.strings sd ps    # some languages
 
 For each missing key it prints the English text to translate, in YAML, ready to paste under the
-right section of the language's file.
+right section of the language's file. Moderation's part (`moderation.*`) is required in
+English and Urdu only: another language without it shows moderation in English, and is listed
+as complete with a note; once it has the part, the part must be complete like the rest.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import yaml
 from feedback_api import datadir
 
 STRINGS = datadir.find() / "strings"
+MODERATION, MODERATION_REQUIRED = "moderation.", ("en", "ur")
 
 
 def flatten(node, prefix: str = "") -> dict[str, object]:
@@ -37,6 +40,8 @@ def load(lang: str, folder: Path = STRINGS) -> dict[str, object]:
 def differences(lang: str, folder: Path = STRINGS) -> tuple[dict[str, object], list[str]]:
     """(keys English has and `lang` lacks, with the English text; keys only `lang` has)."""
     english, other = load("en", folder), load(lang, folder)
+    if lang not in MODERATION_REQUIRED and not any(k.startswith(MODERATION) for k in other):
+        english = {k: v for k, v in english.items() if not k.startswith(MODERATION)}
     missing = {key: value for key, value in english.items() if key not in other}
     extra = sorted(key for key in other if key not in english)
     return missing, extra
@@ -52,7 +57,10 @@ def main(argv: list[str] | None = None, folder: Path = STRINGS) -> int:
             continue
         missing, extra = differences(lang, folder)
         if not missing and not extra:
-            print(f"{lang}: complete")
+            english_moderation = lang not in MODERATION_REQUIRED and not any(
+                k.startswith(MODERATION) for k in load(lang, folder))
+            print(f"{lang}: complete" + (" (moderation pages shown in English: no moderation part)"
+                                         if english_moderation else ""))
             continue
         problems += len(missing) + len(extra)
         print(f"{lang}: {len(missing)} to translate, {len(extra)} not in English (data/strings/{lang}.yml)")

@@ -8,6 +8,7 @@ import html
 import re
 from urllib.parse import urlsplit
 
+from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 
 from . import build
@@ -69,11 +70,23 @@ def site_context(config, page=None) -> dict:
         "home_path": urlsplit(config.site_url or "/").path.rstrip("/") + "/" + root,
         "footer_links": [(root + name[:-3] + "/", key) for name, key in FOOTER_PAGES
                          if name in _pages_in_build],
+        "alternates": alternates(config, page) if page is not None else [],
         "t": lambda key, **values: build.t(lang, f"site.{key}", **values),
     }
 
 
 @event_priority(-150)  # after the i18n plugin (-100) has sorted files per language
+def alternates(config, page) -> list[dict]:
+    """This page in every built language (each exists: an untranslated page shows the fallback
+    text), as absolute addresses under site_url, the default language also as x-default."""
+    base = (config.site_url or "/").rstrip("/") + "/"
+    root = build.language_root(config, build.current_language(config))
+    path = page.url.removeprefix(root) if root else page.url
+    found = [{"lang": lang, "href": base + build.language_root(config, lang) + path}
+             for lang in build.built_languages(config)]
+    return found + [{"lang": "x-default", "href": found[0]["href"]}] if found else []
+
+
 def on_files(files, config):
     _pages_in_build.clear()
     _pages_in_build.update(getattr(f, "norm_src_uri", f.src_uri) for f in files.documentation_pages())
@@ -116,11 +129,23 @@ def other_language_homes(config) -> list[dict]:
             for other in build.built_languages(config) if other != lang]
 
 
+def patch(output: str, old: str, new: str) -> str:
+    """`old` replaced by `new` once, in Material's output where no template block reaches it.
+    Stops the build if `old` is not there: a newer Material must not silently lose the fix."""
+    if old not in output:
+        raise PluginError(f"Material's HTML no longer contains {old!r}: update the patch in "
+                          "ehsaas_site/theme.py (or use a template block if Material now has one)")
+    return output.replace(old, new, 1)
+
+
 def set_html_dir(output: str) -> str:
     """Material puts `dir` on <body> only; screen readers, the browser's own UI and CSS
     `:dir()` read it from <html>, so the root element carries it too."""
     def add_dir(match):
         return f'{match.group(0)} dir="{build.text_direction(match.group(1))}"'
+    if not HTML_TAG.search(output):
+        raise PluginError("Material's HTML no longer starts with <html lang=...>: update "
+                          "set_html_dir in ehsaas_site/theme.py")
     return HTML_TAG.sub(add_dir, output, count=1)
 
 
@@ -143,12 +168,12 @@ def name_toggles(output: str, lang: str) -> str:
     inside: a screen reader announced "checkbox" with no name. Name them in the reader's language."""
     for toggle, key in (("drawer", "site.nav_label"), ("search", "site.search_label")):
         name = html.escape(build.t(lang, key))
-        output = output.replace(f'data-md-toggle="{toggle}" type="checkbox"',
-                                f'data-md-toggle="{toggle}" type="checkbox" aria-label="{name}"', 1)
+        output = patch(output, f'data-md-toggle="{toggle}" type="checkbox"',
+                       f'data-md-toggle="{toggle}" type="checkbox" aria-label="{name}"')
     # The search panel is a dialog; axe and Lighthouse want it named too.
     name = html.escape(build.t(lang, "site.search_label"))
-    return output.replace('class="md-search" data-md-component="search" role="dialog"',
-                          f'class="md-search" data-md-component="search" role="dialog" aria-label="{name}"', 1)
+    return patch(output, 'class="md-search" data-md-component="search" role="dialog"',
+                 f'class="md-search" data-md-component="search" role="dialog" aria-label="{name}"')
 
 
 def finish(output: str, config) -> str:

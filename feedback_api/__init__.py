@@ -10,10 +10,10 @@ from flask import Flask
 
 def create_app(test_config: dict | None = None) -> Flask:
     from . import bodies, config, errors, forms, maintenance, moderation, ops, public, site, storage, urls
-    from . import feed, sms
+    from . import feed, site_rebuild, sms
     from .limits import limiter
 
-    instance = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("FEEDBACK_INSTANCE_PATH")
+    instance = (test_config or {}).get("INSTANCE_PATH") or config.from_environment("INSTANCE_PATH")
     app = Flask(__name__, instance_path=instance or None, instance_relative_config=True)
     config.load(app, test_config)
     os.makedirs(app.instance_path, exist_ok=True)
@@ -36,7 +36,7 @@ def create_app(test_config: dict | None = None) -> Flask:
                              app.config["DATABASE"], exc)
 
     urls.init_app(app)  # before the blueprints: their <int:...> rules are row ids
-    app.jinja_env.globals.update(forms.template_globals(), site_home=public.site_home)
+    app.jinja_env.globals.update(forms.template_globals(), site_home=public.site_home, site_url=public.site_url)
     limiter.init_app(app)
     if app.config["CORS_ORIGINS"]:
         from flask_cors import CORS
@@ -50,4 +50,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     maintenance.init_app(app)  # backup-rotate, restore, retention commands
     errors.init_app(app)
     site.init_app(app)
+    site_rebuild.init_app(app)  # answers reach the site: background rebuilds, `rebuild-site`
     return app

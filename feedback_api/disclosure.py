@@ -1,12 +1,12 @@
 """Owns the one path free text takes when it leaves moderation for the public (the feed, the
 district digest, an answer on a status page): CNICs and phone numbers masked (whatever digits and
-separators they are written with: moderation.text.mask_numbers), e-mail addresses masked, and
+separators they are written with: text.mask_numbers), e-mail addresses masked, and
 the submitter's own name and contact cut out, in case a moderator published them unedited."""
 from __future__ import annotations
 
 import re
 
-from .moderation.text import mask_numbers
+from .text import mask_numbers
 
 EMAIL = re.compile(r"[^\s@<>()\[\]]+@[^\s@<>()\[\]]+\.[^\s@<>()\[\]]+")
 CUT = "[…]"

@@ -1,4 +1,4 @@
-"""Owns HTTP errors and response headers for the service: DESIGN.md error bodies, pages in the
+"""Owns HTTP errors and response headers for the service: JSON error bodies (docs/dev/0006), pages in the
 reader's language for browsers and form posts, and the security headers on every response."""
 from __future__ import annotations
 

@@ -31,19 +31,12 @@ from .storage import feed as storage_feed
 bp = Blueprint("feed", __name__, url_prefix="/api/v1")
 
 FEED_VERSION = 1
-DEFAULTS = {
-    "FEED_CACHE_SECONDS": 60,           # body kept in memory this long (0: rebuilt every request)
-    "FEED_MAX_AGE_SECONDS": 300,        # Cache-Control max-age for browsers and CDNs
-    "FEED_ANSWERS_PER_LANGUAGE": 200,   # newest first; the site shows fewer
-}
 
 _cache: dict[str, tuple[float, bytes, str | None]] = {}
 _cache_lock = threading.Lock()
 
 
 def init_app(app) -> None:
-    for key, value in DEFAULTS.items():
-        app.config.setdefault(key, value)
     app.register_blueprint(bp)
     app.cli.add_command(export_feed)
 

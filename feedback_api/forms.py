@@ -29,7 +29,7 @@ def limits() -> dict:
             return {key: current_app.config[key] for key in LIMIT_KEYS}
     except ImportError:  # pragma: no cover (Flask is always installed with the service)
         pass
-    return {key: config.DEFAULTS[key] for key in LIMIT_KEYS}
+    return {key: config.default(key) for key in LIMIT_KEYS}
 
 
 def district_options(lang: str) -> list[tuple[str, str]]:

@@ -43,7 +43,7 @@ class PacedMemoryStorage(MemoryStorage):
 
 
 # Module level, with the limits read from config at request time: views live in module-level
-# blueprints, so building several apps (tests) does not register the limits twice (FINDINGS).
+# blueprints, so building several apps (tests) does not register the limits twice (docs/dev/0005).
 limiter = Limiter(client_hash)
 
 

@@ -29,7 +29,6 @@ from flask.cli import with_appcontext
 
 from . import storage
 
-DEFAULTS = {"BACKUP_DIR": None, "BACKUP_KEEP": 14, "RETENTION_DAYS": 365}
 # The names backup-rotate writes, and the only files rotation ever deletes.
 BACKUP_NAME = re.compile(r"^feedback-(\d{8}T\d{6}Z)(?:-(\d+))?\.sqlite3$")
 
@@ -186,8 +185,6 @@ def retention_command(days, dry_run):
 
 
 def init_app(app: Flask) -> None:
-    for key, value in DEFAULTS.items():
-        app.config.setdefault(key, value)
     app.cli.add_command(backup_rotate_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(retention_command)

@@ -1,15 +1,14 @@
 """Owns the OpenAPI 3 document of the public API (served at /api/v1/openapi.json).
 
-Enumerations come from data/ (languages, components) so the document cannot drift from what
-validation accepts; tests check every response they see against this document, and
-schemathesis fuzzes the app from it.
+Enumerations come from data/ (languages, components) and length limits from the running app's
+configuration, so the document cannot drift from what validation accepts; tests check every
+response they see against this document, and schemathesis fuzzes the app from it.
 """
 from __future__ import annotations
 
 import functools
 
-from . import i18n, references, validation
-from .config import DEFAULTS
+from . import forms, i18n, references, validation
 
 VERSION = "1.0.0"
 PAGE_PATTERN = validation.PAGE_PATTERN
@@ -68,9 +67,16 @@ def _form_variant(schema):
     return {key: _form_variant(value) for key, value in schema.items() if key != "nullable"}
 
 
+def document(limits: dict | None = None) -> dict:
+    """The document for these length limits (config keys; default: the running app's, outside
+    an app the schema's defaults). Built once per set of limits."""
+    limits = limits or forms.limits()
+    return _cached(tuple(sorted(limits.items())))
+
+
 @functools.cache
-def document() -> dict:
-    doc = _document()
+def _cached(limits: tuple) -> dict:
+    doc = _document(dict(limits))
     schemas = doc["components"]["schemas"]
     schemas["SubmissionForm"] = _form_variant(schemas["SubmissionRequest"])
     schemas["RatingForm"] = _form_variant(schemas["RatingRequest"])
@@ -83,7 +89,7 @@ def document() -> dict:
     return doc
 
 
-def _document() -> dict:
+def _document(limits: dict) -> dict:
     languages = list(i18n.languages())
     components = [*i18n.components(), "general"]
     words = sorted(validation.TRUE_WORDS | validation.FALSE_WORDS)
@@ -259,7 +265,7 @@ def _document() -> dict:
                         "kind": {"type": "string", "nullable": True, "enum": [*validation.KINDS, None],
                                  "default": "feedback"},
                         "message": {"type": "string", "minLength": 1,
-                                    "maxLength": DEFAULTS["MESSAGE_MAX_CHARS"],
+                                    "maxLength": limits["MESSAGE_MAX_CHARS"],
                                     "pattern": validation.MESSAGE_PATTERN,
                                     "description": "Required; control characters other than line "
                                                    "breaks and tabs are refused; direction overrides "
@@ -268,11 +274,11 @@ def _document() -> dict:
                                      "description": "Default: the browser's preferred site language."},
                         "component": {"type": "string", "nullable": True, "enum": [*components, None],
                                       "default": "general"},
-                        "page": {"type": "string", "nullable": True, "maxLength": DEFAULTS["PAGE_MAX_CHARS"],
+                        "page": {"type": "string", "nullable": True, "maxLength": limits["PAGE_MAX_CHARS"],
                                  "pattern": PAGE_PATTERN, "description": "Site path the form was on."},
-                        "district": _text(DEFAULTS["DISTRICT_MAX_CHARS"], "District, free text."),
-                        "name": _text(DEFAULTS["NAME_MAX_CHARS"], "Personal data: stored apart, never published."),
-                        "contact": _text(DEFAULTS["CONTACT_MAX_CHARS"], "Phone or email; personal data."),
+                        "district": _text(limits["DISTRICT_MAX_CHARS"], "District, free text."),
+                        "name": _text(limits["NAME_MAX_CHARS"], "Personal data: stored apart, never published."),
+                        "contact": _text(limits["CONTACT_MAX_CHARS"], "Phone or email; personal data."),
                         "consent_to_contact": optional_boolean,
                         "submission_key": {
                             "type": "string", "nullable": True, "pattern": validation.SUBMISSION_KEY_PATTERN,
@@ -321,11 +327,11 @@ def _document() -> dict:
                     "type": "object",
                     "required": ["page", "helpful"],
                     "properties": {
-                        "page": {"type": "string", "minLength": 1, "maxLength": DEFAULTS["PAGE_MAX_CHARS"],
+                        "page": {"type": "string", "minLength": 1, "maxLength": limits["PAGE_MAX_CHARS"],
                                  "pattern": PAGE_PATTERN},
                         "language": {"type": "string", "nullable": True, "enum": [*languages, None]},
                         "helpful": boolean_or_word,
-                        "comment": _text(DEFAULTS["COMMENT_MAX_CHARS"], "Optional.", validation.MULTILINE_PATTERN),
+                        "comment": _text(limits["COMMENT_MAX_CHARS"], "Optional.", validation.MULTILINE_PATTERN),
                     },
                 },
                 "RatingAck": {

@@ -1,6 +1,7 @@
 """Owns one-box mode: the built static site (FEEDBACK_SITE_DIR) served at /, with a 404 page
 in the language of the path (site/<lang>/404.html), because site/404.html is whichever
-language the build wrote last (FINDINGS)."""
+language the build wrote last (docs/dev/0003-per-language-404.md). FEEDBACK_SITE_DIR may be a
+symlink that site_rebuild swaps to each new build: each request resolves it once, so it reads one build."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -48,8 +49,10 @@ def static_site(path: str):
     if not target_path.is_file():
         return _not_found(path)
     g.site_file = True
-    # HTML may change with each build; assets are named by content only sometimes: short cache.
-    return send_from_directory(root, str(target_path.relative_to(root)), max_age=300)
+    # HTML changes with each rebuild (a published answer must show within minutes): browsers
+    # ask again each time and get a 304 while it is unchanged. Other files: a short cache.
+    name = str(target_path.relative_to(root))
+    return send_from_directory(root, name, max_age=0 if name.endswith(".html") else 300)
 
 
 def init_app(app: Flask) -> None:

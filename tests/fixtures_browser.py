@@ -1,7 +1,9 @@
 """Debian's Chromium driven by Playwright at a cheap phone's size (360x640)."""
 from __future__ import annotations
 
+import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -38,3 +40,16 @@ def phone_nojs(browser):
     context = browser.new_context(viewport=PHONE, java_script_enabled=False)
     yield context.new_page()
     context.close()
+
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "benchmarks" / "screenshots"
+
+
+def shoot(page, tmp_path, name, full_page=False):
+    """Screenshot to tmp_path/moderation-<name>.png, copied to benchmarks/screenshots/ when
+    SAVE_SCREENSHOTS=1."""
+    path = tmp_path / f"moderation-{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    if os.environ.get("SAVE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, SCREENSHOTS / path.name)

@@ -18,6 +18,8 @@ ONEBOX_ENV = {
     "FEEDBACK_LIMIT_SUBMISSIONS": "1000 per minute",
     "FEEDBACK_LIMIT_RATINGS": "1000 per minute",
     "FEEDBACK_LIMIT_LOOKUPS": "1000 per minute",
+    # The session's shared built site must not be swapped by a background rebuild.
+    "FEEDBACK_SITE_REBUILD": "off",
 }
 
 

@@ -395,3 +395,10 @@ def test_every_translation_formats_with_the_services_placeholders():
             text = i18n.t(lang, key, seconds=30)
             assert "{" not in text and "}" not in text, f"{lang}: {key}"
         assert "30" in i18n.t(lang, "errors.rate_limited", seconds=30), lang
+
+
+def test_service_pages_have_the_sites_icon(api):
+    """The service's own pages (forms, errors) and moderation's carry the site's icon."""
+    for path in ("/api/v1/form?lang=ur", "/moderation/sign-in"):
+        html = api.get(path, headers={"Accept": "text/html"}).get_data(as_text=True)
+        assert '<link rel="icon" href="/assets/favicon.svg">' in html, path

@@ -8,7 +8,7 @@ import requests
 
 
 def test_site_and_service_under_one_gunicorn(built_site, gunicorn_server):
-    server = gunicorn_server(env={"FEEDBACK_SITE_DIR": str(built_site)})
+    server = gunicorn_server(env={"FEEDBACK_SITE_DIR": str(built_site), "FEEDBACK_SITE_REBUILD": "off"})
     home = requests.get(server.url + "/", timeout=10)
     assert home.status_code == 200 and 'lang="en"' in home.text
     urdu = requests.get(server.url + "/ur/", timeout=10)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ehsaas_site.pages import load_mkdocs_config
 from feedback_api.i18n import components, facts, languages
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,16 +130,8 @@ def _nav_files(items) -> list[str]:
     return files
 
 
-def _load_mkdocs_yml() -> dict:
-    class Loader(yaml.SafeLoader):
-        pass
-    # mkdocs.yml holds !!python/... tags (slugify); their values don't matter here.
-    Loader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
-    return yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=Loader)
-
-
 def test_nav_lists_every_page_and_urdu_section_titles_are_translated():
-    config = _load_mkdocs_yml()
+    config = load_mkdocs_config(ROOT)
     assert sorted(_nav_files(config["nav"])) == sorted(expected_pages())
     sections = [key for item in config["nav"] if isinstance(item, dict) for key in item]
     i18n = next(p["i18n"] for p in config["plugins"] if isinstance(p, dict) and "i18n" in p)

@@ -246,8 +246,7 @@ def test_render_refuses_what_the_csp_would_break(built_site, tmp_path):
 def test_deploy_readme_names_only_real_files_and_settings():
     """deploy/README.md and the env files follow the files: every deploy/ path it names exists,
     every FEEDBACK_* setting it or the env files name is one the service reads."""
-    from feedback_api import config, maintenance
-    from feedback_api.moderation import security
+    from feedback_api import config
 
     readme = (ROOT / "deploy" / "README.md").read_text()
     for path in set(re.findall(r"\bdeploy/[\w./*-]+", readme)):
@@ -255,13 +254,7 @@ def test_deploy_readme_names_only_real_files_and_settings():
         assert list(ROOT.glob(path)), path
     for name in set(re.findall(r"`(systemd/[\w.{},-]+|nginx/[\w.]+|[\w-]+\.(?:py|env|example))`", readme)):
         assert list((ROOT / "deploy").glob(name.replace("{service,timer}", "*"))), name
-    from flask_limiter.constants import ConfigVars
-
-    from feedback_api import sms
-    known = {*config.DEFAULTS, *maintenance.DEFAULTS, *getattr(security, "DEFAULTS", {}), *sms.DEFAULTS,
-             "INSTANCE_PATH"}
-    known |= {v for k, v in vars(ConfigVars).items() if k.isupper()}     # flask-limiter reads its own
-    known |= set(re.findall(r'environ\.get\("FEEDBACK_(\w+)"', (ROOT / "deploy" / "gunicorn.conf.py").read_text()))
+    known = set(config.BY_NAME)
     texts = [readme, (ROOT / "deploy" / "feedback.env.example").read_text(),
              (ROOT / "deploy" / "production.env").read_text(),
              *(p.read_text() for p in UNITS.iterdir())]

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from feedback_api.moderation import text
+from feedback_api import text
 from tests.fixtures_loop import Loop
 
 # How people write the same two numbers (CNIC 35202-1234567-1, mobile 0300-1234567).

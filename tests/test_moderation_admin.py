@@ -97,7 +97,7 @@ def test_dashboard_counts_median_and_oldest(mod_app, admin, moderator, submit):
     component = next(t for t in data["tables"] if t["dim"] == "component")
     assert component["rows"][0] == {"label": "Langar", "series": [1, 1], "total": 2}
     html = moderator.get("/moderation/dashboard?weeks=2").get_data(as_text=True)
-    assert "6.0 h" in html and a in html and "<svg" in html
+    assert "6 hours" in html and a in html and "<svg" in html
     assert html.count('class="spark"') >= 5
     admin_html = admin.get("/moderation/dashboard?weeks=2").get_data(as_text=True)
     assert '<span class="n">4</span> received' in admin_html

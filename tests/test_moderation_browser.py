@@ -6,17 +6,15 @@ a submission and the dashboard at phone and laptop width (copied to benchmarks/s
 when SAVE_SCREENSHOTS=1)."""
 from __future__ import annotations
 
-import os
-import shutil
 import sqlite3
 
 import pytest
 import requests
 
 from feedback_api import create_app, storage
-from tests.fixtures_browser import PHONE
+from tests.fixtures_browser import PHONE, shoot
 from tests.fixtures_moderation import CHEAP_HASH, PASSWORD, add_user
-from tests.fixtures_service import ROOT, SECRET
+from tests.fixtures_service import SECRET
 
 pytestmark = pytest.mark.browser
 LAPTOP = {"width": 1280, "height": 900}
@@ -45,6 +43,7 @@ def server(gunicorn_server, tmp_path, request):
     env = {"FEEDBACK_PASSWORD_METHOD": CHEAP_HASH, "FEEDBACK_LIMIT_SUBMISSIONS": "1000 per minute"}
     if "built_site" in request.fixturenames:
         env["FEEDBACK_SITE_DIR"] = str(request.getfixturevalue("built_site"))
+        env["FEEDBACK_SITE_REBUILD"] = "off"  # the session's shared build: never swapped
     return gunicorn_server(env=env)
 
 
@@ -83,15 +82,6 @@ def guard(page, origin):
             route.abort()
     page.route("**/*", handle)
     return foreign
-
-
-def shoot(page, tmp_path, name):
-    path = tmp_path / f"moderation-{name}.png"
-    page.screenshot(path=str(path), full_page=False)
-    if os.environ.get("SAVE_SCREENSHOTS") == "1":
-        target = ROOT / "benchmarks" / "screenshots"
-        target.mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, target / path.name)
 
 
 def choose(page, name, value):

@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from feedback_api.moderation import text
+from feedback_api import text
 
 SCRIPT = "<script>alert('xss')</script>"
 HANDLER = '<img src=x onerror="alert(1)">'

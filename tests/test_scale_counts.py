@@ -117,7 +117,7 @@ def old_database(path: str, rows: int) -> None:
     submissions in it, some answered."""
     db = storage.connect(path)
     db.conn.execute("PRAGMA journal_mode = WAL")
-    storage.migrations._set.apply(db, stop_before="0007_moderation_scale")
+    storage.migrations._set.apply(db, stop_before="0008_moderation_scale")
     conn = db.conn
     conn.execute("BEGIN")
     conn.executemany(
@@ -135,8 +135,8 @@ def old_database(path: str, rows: int) -> None:
 def test_migration_on_a_database_made_by_the_previous_version(tmp_path):
     path = str(tmp_path / "old.sqlite3")
     old_database(path, 500)
-    assert storage.pending(path)[0] == "0007_moderation_scale"
-    assert storage.migrate(path)[0] == "0007_moderation_scale"
+    assert storage.pending(path)[0] == "0008_moderation_scale"
+    assert storage.migrate(path)[0] == "0008_moderation_scale"
     db = storage.connect(path)
     assert storage_counts.progress(db) == (0, 500) and not storage_counts.complete(db)
     # While the backfill runs, the service keeps writing: new rows, and changes to rows counted

@@ -6,7 +6,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from feedback_api.i18n import t
+from feedback_api.i18n import languages, t
 
 pytestmark = pytest.mark.browser
 
@@ -153,3 +153,38 @@ def test_numbers_from_facts_keep_their_order_in_urdu_text(phone_nojs, site_serve
         pytest.skip("no number-like fact value on /ur/about/ at the moment")
     text, first, last = order
     assert first < last, f"{text} is shown back to front"
+
+
+@pytest.mark.parametrize("path, typed, found", [
+    ("/sd/", "کفالت", "/sd/programme/kafalat/"),        # Urdu kaf on the Sindhi site (Sindhi writes ڪ)
+    ("/ur/", "Kafalat", "/ur/programme/kafalat/"),       # the Roman name on the Urdu site
+    ("/ps/", "kafalat", "/ps/programme/kafalat/"),
+])
+def test_search_finds_letter_variants_and_roman_names(browser, site_server, path, typed, found):
+    context = browser.new_context(viewport={"width": 360, "height": 640})
+    page = context.new_page()
+    page.goto(site_server + path)
+    page.click("label.md-header__button[for=__search]")
+    page.locator(".md-search__input").type(typed)
+    page.wait_for_selector(".md-search-result__link", timeout=5000)
+    hrefs = [urlsplit(h).path for h in
+             page.eval_on_selector_all(".md-search-result__link", "els => els.map(e => e.href)")]
+    assert found in hrefs, hrefs
+    context.close()
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
+def test_the_open_language_list_shows_every_language_whole_on_a_phone(browser, site_server, js):
+    """At 360x640 the list used to cut its last name (پنجابی) and scroll."""
+    context = browser.new_context(viewport={"width": 360, "height": 640}, java_script_enabled=js)
+    page = context.new_page()
+    page.goto(site_server + "/ur/")
+    page.focus(".md-select .md-header__button")
+    page.wait_for_timeout(300)  # Material's opening transition
+    box = page.evaluate("""() => { const list = document.querySelector('.md-select__list');
+      const r = list.getBoundingClientRect();
+      return {scroll: list.scrollHeight, client: list.clientHeight, bottom: r.bottom,
+              last: [...list.querySelectorAll('a')].pop().getBoundingClientRect().bottom}; }""")
+    assert box["scroll"] <= box["client"] and box["last"] <= box["bottom"], box
+    assert page.locator(".md-select__list a").count() == len(languages())
+    context.close()

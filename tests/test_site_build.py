@@ -14,20 +14,14 @@ import yaml
 from benchmarks.page_weight import local_file, page_url, resources
 from feedback_api.i18n import t, text_direction
 from ehsaas_site.facts_report import is_official
+from ehsaas_site.pages import load_mkdocs_config
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 DEFAULT = "en"
 
 
-def mkdocs_config() -> dict:
-    class Loader(yaml.SafeLoader):
-        pass
-    Loader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
-    return yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=Loader)
-
-
-CONFIG = mkdocs_config()
+CONFIG = load_mkdocs_config(ROOT)
 SITE_URL = CONFIG["site_url"]
 I18N = next(p["i18n"] for p in CONFIG["plugins"] if isinstance(p, dict) and "i18n" in p)
 # Every language the site is built in; those with a docs/<lang>/ folder are translated.
@@ -228,7 +222,7 @@ def test_every_page_loads_one_pruned_fingerprinted_stylesheet(built_site):
 
 
 def test_no_page_asks_for_a_sitemap(built_site):
-    """Material's JavaScript fetched sitemap.xml once per language on every page (FINDINGS)."""
+    """Material's JavaScript fetched sitemap.xml once per language on every page (docs/dev/0004)."""
     for path in built_site.rglob("*"):
         if path.suffix in (".html", ".js", ".css"):
             assert "sitemap" not in path.read_text(encoding="utf-8"), path

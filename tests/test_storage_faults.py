@@ -64,7 +64,8 @@ def test_full_disk_refuses_clearly_reports_it_and_recovers_by_itself(gunicorn_se
     database = disk.path / "feedback.sqlite3"
     server = gunicorn_server(env={"FEEDBACK_DATABASE": str(database), "FEEDBACK_WORKERS": "2",
                                   "FEEDBACK_THREADS": "4", "FEEDBACK_RATELIMIT_ENABLED": "false"})
-    workers = _workers(server.proc.pid)
+    # gunicorn answers health once the first worker is up; the second may still be forking.
+    workers = _wait_for(lambda: len(_workers(server.proc.pid)) == 2 and _workers(server.proc.pid))
     assert len(workers) == 2
     acked, refused = [], []
     for i in range(5):

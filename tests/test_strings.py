@@ -11,20 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-STRINGS = Path(__file__).resolve().parent.parent / "data" / "strings"
+from ehsaas_site.strings import STRINGS, flatten
+
 FILES = sorted(STRINGS.glob("*.yml"))
-
-
-def flatten(node, prefix=""):
-    """{"a": {"b": "x"}} -> {"a.b": "x"}"""
-    flat = {}
-    for key, value in node.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(flatten(value, path + "."))
-        else:
-            flat[path] = value
-    return flat
 
 
 def load(path: Path) -> dict:
@@ -36,6 +25,10 @@ def placeholders(text: str) -> set[str]:
 
 
 ENGLISH = load(STRINGS / "en.yml")
+# Moderation's part: required in English and Urdu (moderators read one of them); any other
+# language may leave it out, and then shows moderation in English, but not half of it.
+MODERATION = "moderation."
+MODERATION_REQUIRED = ("en", "ur")
 
 
 def test_there_are_languages_besides_english():
@@ -45,7 +38,10 @@ def test_there_are_languages_besides_english():
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
 def test_same_keys_as_english(path):
     strings = load(path)
-    missing = sorted(set(ENGLISH) - set(strings))
+    expected = set(ENGLISH)
+    if path.stem not in MODERATION_REQUIRED and not any(k.startswith(MODERATION) for k in strings):
+        expected = {k for k in expected if not k.startswith(MODERATION)}
+    missing = sorted(expected - set(strings))
     extra = sorted(set(strings) - set(ENGLISH))
     assert not missing and not extra, f"{path.name}: missing {missing}, not in en.yml {extra}"
 
@@ -76,3 +72,31 @@ def test_the_check_fails_on_a_missing_key(tmp_path):
     path.write_text(yaml.safe_dump(broken, allow_unicode=True), encoding="utf-8")
     with pytest.raises(AssertionError, match="site.draft_notice"):
         test_same_keys_as_english(path)
+
+
+def test_moderation_part_is_required_in_english_and_urdu():
+    for lang in MODERATION_REQUIRED:
+        keys = {k for k in load(STRINGS / f"{lang}.yml") if k.startswith(MODERATION)}
+        assert len(keys) > 100 and keys == {k for k in ENGLISH if k.startswith(MODERATION)}, lang
+
+
+def test_a_language_without_moderation_strings_is_allowed_but_urdu_is_not(tmp_path):
+    english = yaml.safe_load((STRINGS / "en.yml").read_text(encoding="utf-8"))
+    without = {k: v for k, v in english.items() if k != "moderation"}
+    for name, ok in (("sd", True), ("ur", False)):
+        path = tmp_path / f"{name}.yml"
+        path.write_text(yaml.safe_dump(without, allow_unicode=True), encoding="utf-8")
+        if ok:
+            test_same_keys_as_english(path)
+        else:
+            with pytest.raises(AssertionError, match="moderation.brand"):
+                test_same_keys_as_english(path)
+
+
+def test_urdu_moderation_strings_use_urdu_digits_and_no_latin_words():
+    """Plain Urdu: no English word left untranslated (codes such as CSV or {placeholders} aside)."""
+    urdu = {k: v for k, v in load(STRINGS / "ur.yml").items() if k.startswith(MODERATION)}
+    assert urdu["moderation.digits"] == "۰۱۲۳۴۵۶۷۸۹"
+    for key, value in urdu.items():
+        latin = re.findall(r"[A-Za-z]{2,}", re.sub(r"\{[a-z_]+\}", "", value))
+        assert not latin, f"{key}: {latin}"

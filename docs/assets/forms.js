@@ -12,13 +12,13 @@
  *   reader's language (OFFLINE) and the reader presses Send again.
  * - "Was this page helpful?": the comment box hides while "Yes" is chosen (shown for "No").
  * - District suggestions (data/districts.yml, as assets/districts.json) load on first focus.
- * Comments stay on lines of their own: hooks/forms.py drops those lines when publishing.
+ * Minified when the site is built (ehsaas_site/scripts.py, rjsmin).
  */
 (function () {
   "use strict";
   var d = document, me = d.currentScript;
   if (!me || !window.fetch || !window.FormData || !window.URLSearchParams || !window.DOMParser) return;
-  // "Not sent, no connection" in every language, filled in from data/strings by hooks/forms.py
+  // "Not sent, no connection" in every language, filled in from data/strings by ehsaas_site/forms.py
   // when the site is built: here, and not in every page, it costs a page nothing.
   var OFFLINE = {};
   var DISTRICTS = me.getAttribute("data-districts");

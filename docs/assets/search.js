@@ -1,7 +1,8 @@
 /* Site search, loaded only when the reader opens search (see overrides/main.html).
    Fetches this language's index (ehsaas_site/search.py: {strings, docs:[{location,title,text}]})
    and matches every typed word as a word start, in the title (worth more) or the text.
-   Works on Urdu, Sindhi, Pashto and Punjabi text: diacritics and letter variants are folded. */
+   Works on Urdu, Sindhi, Pashto and Punjabi text: diacritics and letter variants are folded, and
+   the Roman names of the programme's components ("Kafalat") find their pages on every site. */
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -16,14 +17,19 @@
   var docs = null;
   var strings = {};
 
-  /* Arabic-script letter variants typed on different keyboards, and their digits. */
-  var FOLD = { "\u064a": "\u06cc", "\u0649": "\u06cc", "\u0643": "\u06a9", "\u0647": "\u06c1",
-    "\u06c3": "\u06c1", "\u0629": "\u06c1", "\u0623": "\u0627", "\u0625": "\u0627", "\u0622": "\u0627" };
+  /* Arabic-script letter variants typed on different keyboards, and their digits: Arabic,
+     Sindhi and Pashto forms of the same letter find each other (Sindhi's kaf U+06AA and the
+     Urdu kaf U+06A9; Pashto's ye forms and Urdu's ye; the he forms). */
+  var FOLD = { "\u064a": "\u06cc", "\u0649": "\u06cc", "\u06d0": "\u06cc", "\u06cd": "\u06cc",
+    "\u0643": "\u06a9", "\u06aa": "\u06a9", "\u0647": "\u06c1", "\u06be": "\u06c1",
+    "\u06c3": "\u06c1", "\u06c0": "\u06c1", "\u0629": "\u06c1", "\u0623": "\u0627",
+    "\u0625": "\u0627", "\u0622": "\u0627" };
+  var VARIANTS = new RegExp("[" + Object.keys(FOLD).join("") + "]", "g");
 
   function normalize(text) {
     return text.normalize("NFKD").toLowerCase()
       .replace(/[\u0300-\u036f\u064b-\u065f\u0670\u06d6-\u06ed\u200c\u200d\u0640]/g, "")
-      .replace(/[\u064a\u0649\u0643\u0647\u06c3\u0629\u0623\u0625\u0622]/g, function (c) { return FOLD[c]; })
+      .replace(VARIANTS, function (c) { return FOLD[c]; })
       .replace(/[\u0660-\u0669]/g, function (c) { return String(c.charCodeAt(0) - 0x660); })
       .replace(/[\u06f0-\u06f9]/g, function (c) { return String(c.charCodeAt(0) - 0x6f0); });
   }
@@ -51,7 +57,8 @@
         href: new URL(doc.location, base).href,
         title: pageTitle && pageTitle !== doc.title ? pageTitle + " \u00b7 " + doc.title : doc.title,
         text: doc.text,
-        titleWords: words(doc.title),
+        /* Roman names ("Kafalat") count as title words on every language's site. */
+        titleWords: words(doc.title + " " + (doc.names || "")),
         textWords: words(doc.text)
       };
     });

@@ -18,11 +18,11 @@ bp = Blueprint("moderation", __name__, url_prefix="/moderation", static_folder="
 
 def _load_views() -> None:
     """Import the view modules, which registers their routes on `bp`. Done here, not at the
-    package's import, so that `moderation.text` (used by the public feed) can be imported
-    without the views: digest imports the feed, the feed imports moderation.text, and an
-    eager import here made that a cycle that left `bp` with two routes in a fresh process."""
+    package's import: digest imports the public feed, and an eager import of the views here
+    once made a cycle that left `bp` with two routes in a fresh process."""
     from . import admin, auth, dashboard, export, intake, queue, submission  # noqa: F401
     from . import changes, digest  # noqa: F401  (you said, we did; district digest)
+    from . import account, ratings, site_updates  # noqa: F401  (language, page ratings, rebuilds)
     from ..sms import moderation_views  # noqa: F401  (the SMS outbox list, the answer's SMS preview)
 
 

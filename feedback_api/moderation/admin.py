@@ -3,12 +3,11 @@ reset a password, clear their failed sign-in limits) and read the audit log with
 Every view here is admin-only."""
 from __future__ import annotations
 
-
 from flask import abort, redirect, request, url_for
 
 from .. import references, storage
 from ..storage import audit as audit_log, moderation as sm
-from . import bp, passwords, security, signin_limits
+from . import bp, locale, passwords, security, signin_limits
 from .views import cursor, page_size, render, valid_date, viewer
 
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
@@ -20,14 +19,14 @@ def username_problem(name: str) -> str | None:
     return None
 
 
-def users_page(db, error: str | None = None, done: str | None = None) -> str:
+def users_page(db, error: str | None = None, done: str | None = None, typed: dict | None = None) -> str:
     """The users list, each with its failed sign-ins of the last minutes (and whether slowed)."""
     users = sm.list_users(db)
     for user in users:
         user["failed_sign_ins"] = signin_limits.failures(user["username"])
         user["sign_in_slowed"] = signin_limits.Attempt(user["username"]).under_attack()
     return render("users.html", users=users, error=error, done=done, roles=security.ROLES,
-                  password_rules=passwords.RULES)
+                  password_rules=passwords.RULES, typed=typed)
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -38,14 +37,19 @@ def users():
     if request.method == "POST":
         name = (request.form.get("username") or "").strip().lower()
         role = request.form.get("role")
+        language = request.form.get("language") or "en"
         password = request.form.get("password") or ""
-        error = (username_problem(name) or (None if role in security.ROLES else "Choose a role.")
+        error = ((locale.mt("users.bad_username") if username_problem(name) else None)
+                 or (None if role in security.ROLES else locale.mt("users.bad_role"))
+                 or (None if language in locale.ui_languages() else locale.mt("users.bad_language"))
                  or passwords.problem(password, name)
-                 or ("That user name is taken." if sm.user_by_name(db, name) else None))
+                 or (locale.mt("users.taken") if sm.user_by_name(db, name) else None))
         if error is None:
-            sm.create_user(db, name, security.hash_password(password), role, by_user=viewer()["id"])
-            return redirect(url_for("moderation.users", done=f"created {name}"), 303)
-    return users_page(db, error=error, done=done), (400 if error else 200)
+            sm.create_user(db, name, security.hash_password(password), role, by_user=viewer()["id"],
+                           language=language)
+            return redirect(url_for("moderation.users", done=name), 303)
+        typed = {"username": request.form.get("username") or "", "role": role, "language": language}
+    return users_page(db, error=error, done=done, typed=locals().get("typed")), (400 if error else 200)
 
 
 @bp.post("/users/<int:user_id>")
@@ -78,7 +82,7 @@ def update_user(user_id):
     if loses_admin and sm.active_admins(db) <= 1:
         return users_page(db, error="The last active admin cannot be disabled or made a moderator."), 400
     sm.update_user(db, user_id, viewer()["id"], **changes)
-    return redirect(url_for("moderation.users", done=f"{action} {target['username']}"), 303)
+    return redirect(url_for("moderation.users", done=target["username"]), 303)
 
 
 @bp.get("/audit")

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from flask import g, make_response, redirect, request, url_for
 
-from . import bp, security, signin_limits
+from .. import storage
+from ..storage import moderation as sm
+from . import bp, locale, security, signin_limits
 from .views import render
 
 
@@ -15,8 +17,7 @@ def sign_in():
     if request.method == "GET":
         if g.user:
             return redirect(target)
-        notice = "You were signed out after a time without activity. Please sign in again." \
-            if request.args.get("expired") else None
+        notice = locale.mt("sign_in.expired") if request.args.get("expired") else None
         return render("sign_in.html", next=target, notice=notice, username="")
     username = (request.form.get("username") or "").strip()[:100]
     password = request.form.get("password") or ""
@@ -25,15 +26,18 @@ def sign_in():
     if wait:
         minutes = max(1, -(-wait // 60))
         page = render("sign_in.html", next=target, username=username,
-                      error=f"Too many failed sign-ins from here. Wait {minutes} minute"
-                            f"{'s' if minutes > 1 else ''} and try again, or ask an admin to clear the limit.")
+                      error=locale.mt("sign_in.wait", duration=locale.duration(minutes * 60)))
         return page, 429, {"Retry-After": str(wait)}
     user = security.check_credentials(username, password[:200])
     if user is None:
         attempt.failed()
         return render("sign_in.html", next=target, username=username,
-                      error="That user name and password do not match an active account."), 401
+                      error=locale.mt("sign_in.failed")), 401
     security.start_session(user)
+    chosen = request.form.get("lang")
+    if chosen in locale.ui_languages() and chosen != user.get("language"):
+        # Chosen on the sign-in page: from now on the pages speak it, on any device.
+        sm.set_user_language(storage.get_db(), user["id"], chosen)
     return signin_limits.remember_browser(make_response(redirect(target, 303)), user["username"])
 
 

@@ -13,16 +13,24 @@ import re
 
 from flask import abort, redirect, request, url_for
 
-from .. import i18n, references, storage, validation
+from .. import i18n, references, site_rebuild, storage, text, validation
 from ..storage import feed as storage_feed
-from . import bp, security, text
+from . import bp, locale, security, site_updates
 from .views import render, valid_date, viewer
 
 TEXT_MAX_CHARS = 1000
 PLACE_MAX_CHARS = 200
-MESSAGES = {"created": "Saved. Not public until you publish it.", "saved": "Saved.",
-            "published": "Published: the site shows it after its next build (daily, or on demand).",
-            "unpublished": "Unpublished: the site drops it at its next build."}
+MESSAGES = ("created", "saved", "published", "unpublished")  # moderation.changes.<key>
+
+
+def message(done: str | None, published: bool) -> str | None:
+    """What the page says after an action, with when the site shows the change."""
+    if done not in MESSAGES:
+        return None
+    words = locale.mt(f"changes.{done}")
+    if done == "unpublished" or (published and done in ("published", "saved", "created")):
+        words += " " + site_updates.site_note(None, removed=done == "unpublished")
+    return words
 
 
 def parse_form(form) -> tuple[dict, dict, list[str], dict]:
@@ -30,37 +38,36 @@ def parse_form(form) -> tuple[dict, dict, list[str], dict]:
     errors: dict[str, str] = {}
     component = form.get("component")
     if component not in (*i18n.components(), "general"):
-        errors["component"] = "Choose the programme part it is about."
+        errors["component"] = locale.mt("changes.errors.component")
     district, problem = validation.clean_text(form.get("district"), 100)
     if problem:
-        errors["district"] = "The district is one line of at most 100 characters."
+        errors["district"] = locale.mt("changes.errors.district", max=100)
     happened_on = None
     if form.get("happened_on"):
         happened_on = valid_date(form.get("happened_on"))
         if happened_on is None or dt.date.fromisoformat(happened_on) > dt.date.today():
-            errors["happened_on"] = "Enter the date it was done (YYYY-MM-DD), not in the future."
+            errors["happened_on"] = locale.mt("changes.errors.happened_on")
     texts = {}
     for lang in i18n.languages():
         said, e1 = validation.clean_text(form.get(f"said_{lang}"), TEXT_MAX_CHARS, multiline=True)
         done, e2 = validation.clean_text(form.get(f"done_{lang}"), TEXT_MAX_CHARS, multiline=True)
         place, e3 = validation.clean_text(form.get(f"place_{lang}"), PLACE_MAX_CHARS)
         if e1 or e2 or e3:
-            errors[f"said_{lang}"] = (f"{i18n.t(lang, 'meta.name')}: at most {TEXT_MAX_CHARS} characters "
-                                      "each, without invisible control characters.")
+            errors[f"said_{lang}"] = locale.mt("changes.errors.text", language=i18n.t(lang, "meta.name"),
+                                               max=TEXT_MAX_CHARS)
         elif bool(said) != bool(done):
-            errors[f"said_{lang}"] = (f"{i18n.t(lang, 'meta.name')}: write both what people said and "
-                                      "what was done, or leave both empty.")
+            errors[f"said_{lang}"] = locale.mt("changes.errors.both", language=i18n.t(lang, "meta.name"))
         elif said:
             texts[lang] = {"said": text.mask_numbers(said), "done": text.mask_numbers(done),
                            "place": text.mask_numbers(place)}
     if not texts and not any(k.startswith("said_") for k in errors):
-        errors["said_en"] = "Write what people said and what was done in at least one language."
+        errors["said_en"] = locale.mt("changes.errors.none")
     typed = [t for t in re.split(r"[\s,;]+", form.get("references") or "") if t][:200]
     refs = []
     for item in typed:
         canonical = references.normalise(item)
         if canonical is None:
-            errors["references"] = f"{item[:20]!r} is not a reference."
+            errors["references"] = locale.mt("changes.errors.reference", typed=item[:20])
             break
         refs.append(canonical)
     fields = {"component": component, "district": text.mask_numbers(district),
@@ -86,12 +93,14 @@ def _save(change_id: int | None):
     ids = storage_feed.submission_ids(db, refs)
     missing = [ref for ref, sid in ids.items() if sid is None]
     if missing and "references" not in errors:
-        errors["references"] = ("Not found, or in the sensitive queue (a public change cannot point "
-                                f"there): {', '.join(missing[:10])}.")
+        errors["references"] = locale.mt("changes.errors.missing", references=", ".join(missing[:10]))
     if errors:
         return render("change_form.html", change_id=change_id, values=request.form, errors=errors), 400
+    was_published = bool(change_id and (storage_feed.change(db, change_id) or {}).get("published"))
     saved = storage_feed.save_change(db, viewer()["id"], change_id, fields, texts,
                                      [sid for sid in ids.values() if sid])
+    if fields["published"] or was_published:
+        site_rebuild.schedule("you said, we did: saved")
     return redirect(url_for("moderation.edit_change", change_id=saved,
                             done="created" if change_id is None else "saved"), 303)
 
@@ -100,7 +109,7 @@ def _save(change_id: int | None):
 @security.admin_required
 def changes():
     return render("changes.html", changes=storage_feed.changes_list(storage.get_db()),
-                  message=MESSAGES.get(request.args.get("done")))
+                  message=message(request.args.get("done"), False))
 
 
 @bp.route("/changes/new", methods=["GET", "POST"])
@@ -120,7 +129,7 @@ def edit_change(change_id):
     if request.method == "POST":
         return _save(change_id)
     return render("change_form.html", change_id=change_id, values=form_values(change), errors={},
-                  change=change, message=MESSAGES.get(request.args.get("done")))
+                  change=change, message=message(request.args.get("done"), bool(change["published"])))
 
 
 @bp.post("/changes/<int:change_id>/publish")
@@ -133,5 +142,6 @@ def publish_change(change_id):
     if storage_feed.change(db, change_id) is None:
         abort(404)
     storage_feed.set_change_published(db, viewer()["id"], change_id, value == "1")
+    site_rebuild.schedule("you said, we did: " + ("published" if value == "1" else "unpublished"))
     return redirect(url_for("moderation.edit_change", change_id=change_id,
                             done="published" if value == "1" else "unpublished"), 303)

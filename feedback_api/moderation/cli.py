@@ -40,9 +40,11 @@ def _user(name: str) -> dict:
 @click.command("create-user")
 @click.argument("username")
 @click.option("--role", type=click.Choice(security.ROLES), default="moderator", show_default=True)
+@click.option("--language", type=click.Choice(["en", "ur"]), default="en", show_default=True,
+              help="The language moderation pages are shown in for them (they can switch).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 @with_appcontext
-def create_user_command(username, role, password_stdin):
+def create_user_command(username, role, language, password_stdin):
     """Create a moderator or an admin."""
     username = username.strip().lower()
     problem = username_problem(username)
@@ -51,7 +53,8 @@ def create_user_command(username, role, password_stdin):
     db = storage.get_db()
     if sm.user_by_name(db, username):
         raise click.ClickException(f"a user named {username!r} exists already")
-    sm.create_user(db, username, security.hash_password(_read_password(password_stdin, username)), role)
+    sm.create_user(db, username, security.hash_password(_read_password(password_stdin, username)), role,
+                   language=language)
     click.echo(f"created {role} {username}")
 
 

@@ -9,11 +9,14 @@ import yaml
 from .. import i18n
 
 @functools.cache
-def topic_codes() -> dict[str, str]:
-    """code -> label, e.g. "COM-PAY" -> "Complaint: Payment (amount, timing, ...)"."""
+def topic_codes(lang: str = i18n.DEFAULT_LANGUAGE) -> dict[str, str]:
+    """code -> label in `lang` (English where the file has no translation), e.g. "COM-PAY" ->
+    "Complaint: Payment (amount, timing, ...)". The codes are the same in every language."""
     table = yaml.safe_load((i18n.data_dir() / "topic_codes.yml").read_text(encoding="utf-8"))
-    return {f"{t}-{p}": f"{t_label}: {p_label}"
-            for t, t_label in table["types"].items() for p, p_label in table["topics"].items()}
+    own = (table.get("translations") or {}).get(lang) or {}
+    types = {**table["types"], **(own.get("types") or {})}
+    topics = {**table["topics"], **(own.get("topics") or {})}
+    return {f"{t}-{p}": f"{types[t]}: {topics[p]}" for t in table["types"] for p in table["topics"]}
 
 
 @functools.cache

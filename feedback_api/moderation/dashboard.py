@@ -9,10 +9,10 @@ import datetime as dt
 from flask import request
 
 from .. import i18n, storage
-from ..storage import moderation as sm
+from ..storage import moderation as sm, ratings as storage_ratings
 from ..urls import whole_number
-from . import bp, security
-from .views import CHANNEL_LABELS, render
+from . import bp, locale, security
+from .views import render
 
 DIMENSIONS = (("component", "Component"), ("kind", "Kind"), ("language", "Language"),
               ("district", "District"), ("channel", "Channel"))
@@ -26,15 +26,16 @@ def week_starts(weeks: int, today: dt.date | None = None) -> list[str]:
 
 
 def label(dim: str, value: str) -> str:
+    ui = locale.current()
     if dim == "component":
-        return i18n.t("en", f"components.{value}") if value else value
+        return i18n.t(ui, f"components.{value}") if value else value
     if dim == "kind":
-        return i18n.t("en", f"kinds.{value}") if value else value
+        return i18n.t(ui, f"kinds.{value}") if value else value
     if dim == "language":
         return f"{i18n.t(value, 'meta.name')} ({value})" if value in i18n.languages() else value
     if dim == "channel":
-        return CHANNEL_LABELS.get(value, value)
-    return value or "(not given)"
+        return locale.mt(f"channels.{value}") if value else value
+    return value or locale.mt("dashboard.not_given")
 
 
 def build(weeks: int) -> dict:
@@ -70,5 +71,6 @@ def dashboard():
     weeks = whole_number(request.args.get("weeks"), 1, 52, default=8)
     data = build(weeks)
     hours = data["stats"]["median_hours_to_answer"]
-    median = None if hours is None else (f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days")
-    return render("dashboard.html", weeks=weeks, median=median, **data)
+    median = None if hours is None else locale.duration(hours * 3600)
+    ratings_line = storage_ratings.summary(storage.get_db(), data["starts"][0])
+    return render("dashboard.html", weeks=weeks, median=median, ratings_line=ratings_line, **data)

@@ -14,10 +14,10 @@ import datetime as dt
 
 from flask import request
 
-from .. import i18n, storage
+from .. import i18n, storage, text
 from ..disclosure import public_text
 from ..storage import feed as storage_feed, moderation as sm
-from . import bp, coding, text
+from . import bp, coding
 from .views import render, valid_date
 
 STATES = ("received", "in_review", "answered", "closed")

@@ -13,12 +13,12 @@ import json
 
 from flask import Response, abort, request, stream_with_context
 
-from .. import storage
+from .. import storage, text
 from ..storage import audit, moderation as sm
-from . import bp, security, text
+from . import bp, security
 from .views import error_page, filter_problems, parse_filters, viewer
 
-FREE_TEXT = ("message", "district", "page", "answer", "notes")
+FREE_TEXT = ("message", "district", "page", "answer", "notes", "comment")
 PERSONAL = ("name", "contact", "consent_to_contact")
 
 
@@ -39,8 +39,10 @@ def _cleaned(parts):
         yield batch
 
 
-def _csv_stream(parts):
-    """CSV, about 64 KB per chunk written (one row per chunk made the export CPU-bound)."""
+def csv_stream(parts):
+    """CSV of `parts` (column names, then batches of rows: what the storage export_rows yield),
+    free text masked, every cell quoted and neutralised (OWASP). One chunk per batch: one per
+    row made the export CPU-bound."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
     neutral, starts = text.neutral_cell, text.FORMULA_STARTS
@@ -57,7 +59,7 @@ def _csv_stream(parts):
         buffer.truncate()
 
 
-def _json_stream(parts):
+def json_stream(parts):
     parts = _cleaned(parts)
     names = next(parts)
     yield "["
@@ -92,9 +94,9 @@ def export(fmt):
                  {"format": fmt, "personal": personal, "filters": {k: v for k, v in filters.items() if v}})
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%MZ")
     if fmt == "csv":
-        body, mimetype = _csv_stream(rows), "text/csv"
+        body, mimetype = csv_stream(rows), "text/csv"
     else:
-        body, mimetype = _json_stream(rows), "application/json"
+        body, mimetype = json_stream(rows), "application/json"
     response = Response(stream_with_context(body), mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="feedback-{stamp}.{fmt}"'
     return response

@@ -10,7 +10,7 @@ from flask import current_app, redirect, request, url_for
 
 from .. import i18n, references, sensitive, storage, validation
 from ..storage import audit, moderation as sm
-from . import bp
+from . import bp, locale
 from .views import OFFLINE_CHANNELS, render, valid_date, viewer
 
 FIELDS = ("channel", "gathered_on", "district", "kind", "component", "language", "message",
@@ -36,11 +36,11 @@ def check_offline(data: dict) -> tuple[dict, dict]:
     return clean, errors
 
 
-ERROR_TEXT = {"invalid_date": "Enter the date it was gathered (YYYY-MM-DD), not in the future."}
-
-
 def error_text(code: str) -> str:
-    return ERROR_TEXT.get(code) or i18n.t("en", f"errors.{code}")
+    """An error in the reader's language: the public form's words, plus the date's own."""
+    if code == "invalid_date":
+        return locale.mt("intake.invalid_date")
+    return i18n.t(locale.current(), f"errors.{code}")
 
 
 @bp.route("/intake", methods=["GET", "POST"])

@@ -8,10 +8,10 @@ from urllib.parse import parse_qsl, urlsplit
 from flask import abort, redirect, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from .. import storage
-from ..storage import moderation as sm
+from .. import storage, text
 from ..urls import row_ids
-from . import bp, coding, security, text
+from ..storage import moderation as sm
+from . import bp, coding, security
 from .views import cursor, page_size, parse_filters, query_args, render, viewer
 
 MAX_BULK = 2000  # one transaction; a bigger wave takes a second click

@@ -24,24 +24,6 @@ from ..storage import moderation as sm
 csrf = CSRFProtect()
 ROLES = ("moderator", "admin")
 
-DEFAULTS = {
-    # werkzeug's scrypt (about 0.1 s per check on our 2 cores). Tests set a cheap pbkdf2.
-    "PASSWORD_METHOD": "scrypt",
-    "MODERATION_IDLE_MINUTES": 30,        # no request for this long: signed out
-    "MODERATION_SESSION_HOURS": 12,       # signed out after this long whatever happens
-    # Failed sign-ins only (moderation/signin_limits.py): per address; per address and name;
-    # per name from anywhere, past which addresses new to the name are slowed to the last.
-    "LIMIT_SIGN_IN_ADDRESS": "20 per 15 minutes;100 per day",
-    "LIMIT_SIGN_IN_ADDRESS_USER": "5 per 15 minutes;20 per day",
-    "LIMIT_SIGN_IN_USER": "10 per 15 minutes",
-    "LIMIT_SIGN_IN_ADDRESS_USER_SLOWED": "1 per 15 minutes",
-    "SIGN_IN_KNOWN_BROWSER_DAYS": 90,     # a browser the user signed in from is never slowed
-    "MODERATION_PAGE_SIZE": 50,
-    # None: secure cookies (Secure, __Host- name) in production only, so that plain
-    # http://127.0.0.1 works in development. True/False forces it.
-    "MODERATION_SECURE_COOKIES": None,
-}
-
 # No script at all: every moderation page works without JavaScript.
 MODERATION_CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
                   "frame-ancestors 'none'; base-uri 'none'")
@@ -60,9 +42,7 @@ class CookieOnlySessions(SecureCookieSessionInterface):
 
 def configure(app: Flask) -> None:
     app.session_interface = CookieOnlySessions()
-    # config.load already read every FEEDBACK_* variable and test_config: defaults fill gaps.
-    for key, value in DEFAULTS.items():
-        app.config.setdefault(key, value)
+    # config.load read every setting (feedback_api/config.py): here only what Flask derives from them.
     secure = app.config["MODERATION_SECURE_COOKIES"]
     if secure is None:
         secure = app.config["ENV"] == "production"
@@ -168,7 +148,7 @@ def load_user() -> dict | None:
     # Write last_seen at most once a minute: every page view need not be a database write.
     if moment - _parse(row["last_seen_at"]) > timedelta(seconds=60):
         sm.touch_session(db, row["session_id"])
-    g.user = {"id": row["id"], "username": row["username"], "role": row["role"]}
+    g.user = {"id": row["id"], "username": row["username"], "role": row["role"], "language": row["language"]}
     return g.user
 
 
@@ -195,15 +175,15 @@ def require_user():
 
 
 # Free text a moderator may have spent a while on (an answer, a note, an offline record).
-KEPT_FIELDS = {"body": "Your text", "public_question": "Question for the public list",
-               "message": "Message", "said": "What people said", "done": "What was done"}
+# Their labels: moderation.kept.<field>.
+KEPT_FIELDS = ("body", "public_question", "message", "said", "done")
 
 
 def kept_text():
     """A POST whose session timed out while its form was open: nothing is saved, but the text
     is shown back (escaped, read-only) with a sign-in link, so nothing typed is lost. Only
     reached with a valid CSRF token (checked before), so no other site can make us echo."""
-    kept = [(KEPT_FIELDS[k], v) for k, v in request.form.items() if k in KEPT_FIELDS and v.strip()]
+    kept = [(k, v) for k, v in request.form.items() if k in KEPT_FIELDS and v.strip()]
     if not kept:
         return None
     back = request.path.rsplit("/", 1)[0] if request.path.startswith("/moderation/submissions/") else None

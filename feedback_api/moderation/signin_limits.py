@@ -1,5 +1,5 @@
 """Owns the limits on failed sign-ins, made so that strangers cannot lock a moderator out.
-Settings: the LIMIT_SIGN_IN_* keys (moderation/security.py DEFAULTS).
+Settings: the LIMIT_SIGN_IN_* keys (feedback_api/config.py).
 
 Only failures count. Three counters, in the limiter's storage (memory, or Redis shared by
 every worker), keyed by hashes (never a raw address or name):

@@ -8,17 +8,15 @@ from __future__ import annotations
 
 from flask import abort, current_app, redirect, request, url_for
 
-from .. import i18n, references, sensitive, storage, validation
+from .. import i18n, references, sensitive, site_rebuild, storage, text, validation
 from ..storage import audit, moderation as sm
-from . import bp, coding, security, text
+from . import bp, coding, locale, security, site_updates
 from .views import STATUSES, render, viewer
 
 ANSWER_MAX_CHARS = 5000
 # Why a moderator flags a case (the categories of data/sensitive_keywords.yml, plus "other").
-SENSITIVE_REASONS = {"fraud": "Fraud or a bribe", "deduction": "Money deducted from a payment",
-                     "sexual_exploitation_abuse": "Sexual exploitation or abuse",
-                     "threat": "Threats or violence",
-                     "other": "Another safeguarding concern"}
+# Their words: moderation.reasons.<key>.
+SENSITIVE_REASONS = ("fraud", "deduction", "sexual_exploitation_abuse", "threat", "other")
 NOTE_MAX_CHARS = 3000
 
 
@@ -31,18 +29,10 @@ def load(reference: str) -> dict:
 
 
 # What the page says after an action (the redirect carries only the key: the session cookie
-# holds nothing but the session id and the CSRF secret).
-MESSAGES = {
-    "status": "Status saved.", "coding": "Coding saved.", "sensitive_on": "Marked sensitive.",
-    "sensitive_off": "No longer sensitive.", "duplicate": "Marked as a duplicate.",
-    "duplicate_off": "No longer marked as a duplicate.",
-    "duplicate_missing": "Not linked: that reference was not found (or is this submission).",
-    "note": "Note added.", "note_invalid": "The note was empty or too long; nothing was saved.",
-    "answer_invalid": "The answer was empty or too long; nothing was saved.",
-    "answer_refused": "Not published: sensitive cases are never published. Nothing was saved.",
-    "published": "Answer published: the submitter sees it under their reference.",
-    "saved": "Answer saved as a draft (not public).", "unpublished": "Answer unpublished.",
-}
+# holds nothing but the session id and the CSRF secret); the words: moderation.messages.<key>.
+MESSAGES = ("status", "coding", "sensitive_on", "sensitive_off", "duplicate", "duplicate_off",
+            "duplicate_missing", "note", "answer_refused", "published", "saved", "unpublished",
+            "unpublished_listed")
 
 
 def back(row: dict, message: str):
@@ -52,10 +42,15 @@ def back(row: dict, message: str):
 @bp.get("/submissions/<reference>")
 def submission(reference):
     row = load(reference)
-    db = storage.get_db()
     if references.normalise(reference) != reference:
         return redirect(url_for("moderation.submission", reference=row["reference"]), 301)
-    answer_lang = request.args.get("answer_lang")
+    return page(row)
+
+
+def page(row: dict, status: int = 200, typed: dict | None = None, errors: dict | None = None):
+    """The submission's page; after a refused form, with what was typed and why (status 400)."""
+    db = storage.get_db()
+    answer_lang = request.args.get("answer_lang") or (typed or {}).get("language")
     if answer_lang not in i18n.languages():
         answer_lang = (row["answer"] or {}).get("language") or row["language"]
     template_key = request.args.get("template")
@@ -65,13 +60,24 @@ def submission(reference):
     contact = sm.contact(db, row["id"]) if security.is_admin() else None
     if contact:  # who looked at whose personal data is part of the record
         audit.append(db, viewer()["id"], "view_personal", row["id"])
+    done = request.args.get("done")
+    answer = row["answer"] or {}
+    message = None
+    if done in MESSAGES:
+        message = locale.mt(f"messages.{done.removesuffix('_listed')}")
+        if done == "unpublished_listed":
+            message += " " + site_updates.site_note(None, removed=True)
+        elif done == "published" and answer.get("published") and answer.get("listed"):
+            message += " " + site_updates.site_note(answer.get("published_at"))
+    note = site_updates.site_note(answer.get("published_at")) if answer.get("published") and answer.get("listed") else None
     return render("submission.html", s=row, history=sm.history(db, row["id"]),
                   contact=contact,
                   templates=coding.answer_templates(answer_lang), answer_lang=answer_lang,
                   draft=draft, bidi=text.bidi_controls(row["message"]),
                   statuses=STATUSES, sensitive_categories=sensitive.categories(row["message"]),
-                  message=MESSAGES.get(request.args.get("done")), reasons=SENSITIVE_REASONS,
-                  around=sm.neighbours(db, row))
+                  message=message, reasons=SENSITIVE_REASONS, site_note=note,
+                  around=sm.neighbours(db, row), typed=typed, errors=errors or {},
+                  error=" ".join((errors or {}).values()) or None), status
 
 
 @bp.post("/submissions/<reference>/status")
@@ -109,6 +115,9 @@ def set_sensitive(reference):
         abort(400)
     sm.change(storage.get_db(), row["id"], viewer()["id"], "sensitive", {"sensitive": int(value)},
               allow_sensitive=security.is_admin(), detail=reason)
+    answer = row["answer"] or {}
+    if value == "1" and answer.get("published") and answer.get("listed"):
+        site_rebuild.schedule("answer withdrawn: sensitive")  # flagging withdrew it from the feed
     if value == "1" and not security.is_admin():
         return redirect(url_for("moderation.queue", done_sensitive=row["reference"]), 303)
     return back(row, "sensitive_on" if value == "1" else "sensitive_off")
@@ -139,40 +148,63 @@ def set_duplicate(reference):
 @bp.post("/submissions/<reference>/notes")
 def add_note(reference):
     row = load(reference)
-    body, error = validation.clean_text(request.form.get("body"), NOTE_MAX_CHARS, multiline=True)
+    typed = request.form.get("body")
+    body, error = validation.clean_text(typed, NOTE_MAX_CHARS, multiline=True)
     if error or not body:
-        return back(row, "note_invalid")
+        return page(row, 400, typed={"note": typed or ""},
+                    errors={"note": locale.mt("invalid.note_empty", max=NOTE_MAX_CHARS)})
     sm.add_note(storage.get_db(), row["id"], viewer()["id"], body)
     return back(row, "note")
+
+
+ANSWER_PROBLEMS = {"too_long": "too_long", "control_characters": "characters",
+                   "invalid_characters": "characters", "not_text": "empty"}
 
 
 @bp.post("/submissions/<reference>/answer")
 def save_answer(reference):
     """Save or publish. The stored answer is what the public would see: CNIC-like and
-    phone-like numbers are masked on save, and a sensitive case is never published."""
+    phone-like numbers are masked on save, and a sensitive case is never published. Anything
+    refused comes back on the page with the typed text in place and the reason beside it."""
     row = load(reference)
-    body, error = validation.clean_text(request.form.get("body"), ANSWER_MAX_CHARS, multiline=True)
-    language = request.form.get("language")
-    if language not in i18n.languages():
-        abort(400)
+    form = request.form
+    typed = {"body": form.get("body") or "", "public_question": form.get("public_question") or "",
+             "listed": form.get("listed") == "1", "language": form.get("language")}
+    errors = {}
+    body, error = validation.clean_text(form.get("body"), ANSWER_MAX_CHARS, multiline=True)
     if error or not body:
-        return back(row, "answer_invalid")
-    publish = request.form.get("action") == "publish"
-    listed = request.form.get("listed") == "1"
+        errors["body"] = locale.mt(f"invalid.answer_{ANSWER_PROBLEMS.get(error, 'empty')}", max=ANSWER_MAX_CHARS)
+    language = form.get("language")
+    if language not in i18n.languages():
+        errors["language"] = locale.mt("invalid.language")
+    publish = form.get("action") == "publish"
+    listed = typed["listed"] and not row["sensitive"]
     question = None
     if listed:
-        question, error = validation.clean_text(request.form.get("public_question") or row["message"],
-                                                current_app.config["MESSAGE_MAX_CHARS"], multiline=True)
+        limit = current_app.config["MESSAGE_MAX_CHARS"]
+        # An emptied box means "the message as it is" (masked below), as the box starts out.
+        question, error = validation.clean_text(form.get("public_question") or row["message"], limit,
+                                                multiline=True)
+        if error or not question:
+            errors["public_question"] = locale.mt(
+                f"invalid.question_{ANSWER_PROBLEMS.get(error, 'empty')}", max=limit)
         question = text.mask_numbers(question)
+    if errors:
+        return page(row, 400, typed=typed, errors=errors)
     result = sm.save_answer(storage.get_db(), row["id"], viewer()["id"], text.mask_numbers(body),
                             language, question, publish, listed)
     if result == "refused":
         return back(row, "answer_refused")
+    was_public = bool((row["answer"] or {}).get("published") and (row["answer"] or {}).get("listed"))
+    if (result == "published" and listed) or was_public:
+        site_rebuild.schedule("answer published" if result == "published" else "answer withdrawn")
     return back(row, "published" if result == "published" else "saved")
 
 
 @bp.post("/submissions/<reference>/unpublish")
 def unpublish(reference):
     row = load(reference)
-    sm.unpublish_answer(storage.get_db(), row["id"], viewer()["id"])
+    if sm.unpublish_answer(storage.get_db(), row["id"], viewer()["id"]) and (row["answer"] or {}).get("listed"):
+        site_rebuild.schedule("answer unpublished")
+        return back(row, "unpublished_listed")
     return back(row, "unpublished")

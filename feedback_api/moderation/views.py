@@ -10,18 +10,14 @@ import re
 from flask import Flask, current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError
 
-from .. import i18n, storage, validation
+from .. import i18n, storage, text, validation
+from ..urls import SQLITE_MAX_INTEGER, whole_number
 from ..storage import moderation as sm
-from ..urls import whole_number
-from . import bp, coding, security, text
+from . import bp, coding, locale, security
 
 STATUSES = storage.STATUSES
 CHANNELS = storage.CHANNELS
 OFFLINE_CHANNELS = tuple(c for c in CHANNELS if c != "web")
-STATUS_LABELS = {"new": "New", "in_review": "In review", "answered": "Answered",
-                 "closed": "Closed", "spam": "Spam", "open": "Open", "all": "All"}
-CHANNEL_LABELS = {"web": "Website", "town_hall": "Town hall", "feedback_session": "Feedback session",
-                  "helpline": "Helpline call", "sms": "SMS", "field_visit": "Field visit"}
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -122,23 +118,6 @@ def private(value):
     return value if security.is_admin() else text.mask_numbers(value)
 
 
-def waited(stamp: str | None) -> str:
-    """How long since `stamp`, in days and hours."""
-    if not stamp:
-        return ""
-    then = dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
-    seconds = max(0, int((dt.datetime.now(dt.timezone.utc) - then).total_seconds()))
-    days, rest = divmod(seconds, 86400)
-    hours = rest // 3600
-    if days:
-        return f"{days} d {hours} h"
-    return f"{hours} h {(rest % 3600) // 60} min"
-
-
-def short_time(stamp: str | None) -> str:
-    return stamp.replace("T", " ")[:16] if stamp else ""
-
-
 def lang_dir(lang: str | None) -> str:
     return i18n.text_direction(lang) if lang in i18n.languages() else "auto"
 
@@ -165,15 +144,23 @@ def changes(entry: dict) -> list[tuple[str, str | None, str]]:
 
 
 def count(value: int, capped: bool = False) -> str:
-    """A count as shown: 12,345; "10,000+" when counting stopped there (see status_counts)."""
-    return f"{value:,}+" if capped else f"{value:,}"
+    """A count as shown, in the reader's digits: 12,345; "10,000+" when counting stopped there
+    (see status_counts)."""
+    return locale.digits(f"{value:,}+" if capped else f"{value:,}")
+
+
+def action_name(action: str) -> str:
+    """An audit action in the reader's language where the strings have it, else as stored."""
+    try:
+        return locale.mt(f"actions.{action}")
+    except KeyError:
+        return action.replace("_", " ")
 
 
 def init_jinja(app: Flask) -> None:
-    app.jinja_env.filters.update(show=text.show_text, private=private, waited=waited,
-                                 short_time=short_time, masked=text.mask_numbers, changes=changes,
-                                 without_bidi=text.without_bidi, count=count)
-    app.jinja_env.globals.update(lang_dir=lang_dir)
+    app.jinja_env.filters.update(show=text.show_text, private=private, masked=text.mask_numbers, changes=changes,
+                                 without_bidi=text.without_bidi, count=count, **locale.template_filters())
+    app.jinja_env.globals.update(lang_dir=lang_dir, action_name=action_name, **locale.template_globals())
 
 
 @bp.context_processor
@@ -182,18 +169,24 @@ def moderation_context():
     extra = {}
     if user and user["role"] == "admin":
         extra["sensitive_waiting"] = sm.sensitive_waiting(storage.get_db())
-    return {"user": user, "is_admin": security.is_admin(), "STATUS_LABELS": STATUS_LABELS,
-            "CHANNEL_LABELS": CHANNEL_LABELS, "STATUSES": STATUSES, "CHANNELS": CHANNELS,
+    ui = locale.current()
+    return {"user": user, "is_admin": security.is_admin(), "STATUSES": STATUSES, "CHANNELS": CHANNELS,
             "OFFLINE_CHANNELS": OFFLINE_CHANNELS, "KINDS": validation.KINDS,
             "COMPONENTS": (*i18n.components(), "general"), "LANGUAGES": i18n.languages(),
-            "TOPIC_CODES": coding.topic_codes(), "lang_name": lambda c: i18n.t(c, "meta.name"),
-            "component_name": lambda c: i18n.t("en", f"components.{c}"), **extra}
+            "TOPIC_CODES": coding.topic_codes(ui), "lang_name": lambda c: i18n.t(c, "meta.name"),
+            "component_name": lambda c: i18n.t(ui, f"components.{c}"),
+            "kind_name": lambda k: i18n.t(ui, f"kinds.{k}"), **extra}
 
 
 # ---------------------------------------------------------------- errors
 
-def error_page(status: int, title: str, message: str):
-    return render_template("moderation/error.html", title=title, message=message), status
+def error_page(status: int, key: str, message: str | None = None, **values):
+    """An error page in the reader's language: moderation.errors.<key> and <key>_text; or, with
+    `message`, `key` is the title itself (words a view wrote)."""
+    if message is not None:
+        return render_template("moderation/error.html", title=key, message=message), status
+    return render_template("moderation/error.html", title=locale.mt(f"errors.{key}"),
+                           message=locale.mt(f"errors.{key}_text", **values)), status
 
 
 def _has_control(value: str) -> bool:
@@ -220,24 +213,22 @@ bp.after_request(security.security_headers)
 
 @bp.errorhandler(CSRFError)
 def csrf_error(exc):
-    return error_page(400, "Form expired",
-                      "This form was open too long or came from somewhere else, so nothing was "
-                      "changed. Go back, reload the page and try again.")
+    return error_page(400, "form_expired")
 
 
 @bp.errorhandler(403)
 def forbidden(exc):
-    return error_page(403, "Not allowed", "Your account cannot open this page. Ask an admin if you need it.")
+    return error_page(403, "forbidden")
 
 
 @bp.errorhandler(404)
 def not_found(exc):
-    return error_page(404, "Not found", "There is nothing at this address. Check the reference.")
+    return error_page(404, "not_found")
 
 
 @bp.errorhandler(405)
 def method_not_allowed(exc):
-    return error_page(405, "Not allowed", "This address does not accept that kind of request.")
+    return error_page(405, "method")
 
 
 def page_size() -> int:
@@ -246,8 +237,7 @@ def page_size() -> int:
 
 def cursor(name: str) -> int | None:
     """A keyset paging position from the query string (the id of the row at a page's edge)."""
-    raw = request.args.get(name, "")
-    return int(raw) if raw.isdigit() and 0 < len(raw) < 19 else None
+    return whole_number(request.args.get(name), 1, SQLITE_MAX_INTEGER)
 
 
 def render(template: str, **context) -> str:

@@ -3,46 +3,27 @@ means and what to answer (conversation.py, keywords.py, replies.py), the outbox 
 sender (store.py, sender.py), and message length (parts.py). The service speaks only to
 Kannel; Kannel speaks to the operator's SMS centre (or to fakesmsc in tests).
 
-`init_app(app)` adds the settings' defaults, the routes, the `sms-sender` command, and in
-one-box mode the sender thread. `queue_answer()` is called by moderation when an answer is
-published, inside the transaction that saves it.
+`init_app(app)` adds the routes, the `sms-sender` command, and in one-box mode the sender
+thread (the settings are in feedback_api/config.py). `queue_answer()` is registered with
+storage/moderation.py's ANSWER_PUBLISHED and runs when an answer is published, inside the
+transaction that saves it.
 """
 from __future__ import annotations
 
 import click
 from flask import Flask, current_app
 
-DEFAULTS = {
-    # Kannel -> us: HTTP Basic user and secret in Kannel's post-url; None turns SMS off.
-    "SMS_INBOUND_USER": "kannel",
-    "SMS_INBOUND_SECRET": None,
-    "SMS_ALLOWED_ADDRESSES": "127.0.0.1/32,::1/128",   # who may call the SMS routes at all
-    # Per number (a keyed hash of it): generous for a person, a wall for a flood.
-    "SMS_LIMIT_PER_NUMBER": "10 per minute;60 per hour;200 per day",
-    # us -> Kannel: smsbox's sendsms interface and its sendsms-user.
-    "SMS_SENDSMS_URL": "http://127.0.0.1:13013/cgi-bin/sendsms",
-    "SMS_SENDSMS_USER": "feedback",
-    "SMS_SENDSMS_PASSWORD": None,
-    "SMS_FROM": None,                    # the short code or sender id, if the operator wants one
-    "SMS_SERVICE_URL": "http://127.0.0.1:8000",   # how Kannel reaches this service (delivery reports)
-    "SMS_STATUS_URL": None,              # e.g. https://example.org/api/v1/submissions/{reference}
-    "SMS_SENDER_THREAD": False,          # one box: send from a thread of the app
-    "SMS_POLL_SECONDS": 1.0,
-    "SMS_SEND_BATCH": 50,
-    "SMS_SEND_TIMEOUT_SECONDS": 10,
-    "SMS_RETRY_BASE_SECONDS": 5,         # then 10, 20, ... up to SMS_RETRY_MAX_SECONDS
-    "SMS_RETRY_MAX_SECONDS": 600,
-    "SMS_MAX_ATTEMPTS": 8,               # then it waits in the moderators' list
-}
+from ..storage import moderation as storage_moderation
+
 
 
 def init_app(app: Flask) -> None:
     from ..moderation import security
     from . import routes
 
-    for key, value in DEFAULTS.items():
-        app.config.setdefault(key, value)
     app.config["SMS_ALLOWED_NETWORKS"] = routes.allowed_networks(app.config["SMS_ALLOWED_ADDRESSES"])
+    if queue_answer not in storage_moderation.ANSWER_PUBLISHED:  # once per process, not per app
+        storage_moderation.ANSWER_PUBLISHED.append(queue_answer)
     security.csrf.exempt(routes.bp)    # Kannel carries no session; the secret guards it
     app.register_blueprint(routes.bp)
     app.cli.add_command(sender_command)

@@ -46,9 +46,8 @@ def ago(seconds: int) -> str:
 
 
 def dicts(cursor) -> list[dict]:
-    """A cursor's rows as dicts keyed by column name."""
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
+    """A cursor's rows as plain dicts (for templates, JSON and callers that add keys)."""
+    return [dict(row) for row in cursor.fetchall()]
 
 
 def one(cursor) -> dict | None:
@@ -122,13 +121,15 @@ def _note_success() -> None:
 
 def connect(path: str, synchronous: str = "FULL", busy_timeout: float = 15,
             write_wait: float | None = None) -> Database:
-    """A new connection with our pragmas. The caller owns it (one thread only). A write waits
-    at most `write_wait` seconds for the lock (default: the busy timeout)."""
+    """A new connection with our pragmas; rows are mappings. The caller owns it (one thread only).
+    A write waits at most `write_wait` seconds for the lock (default: the busy timeout). SQL in
+    this package binds named parameters (`:name` with a dict), never by position."""
     if str(synchronous).upper() not in ("FULL", "NORMAL", "EXTRA"):
         raise ValueError(f"SQLITE_SYNCHRONOUS must be FULL, NORMAL or EXTRA, not {synchronous!r}")
     if not Path(path).parent.is_dir():
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, timeout=float(busy_timeout))
+    conn.row_factory = sqlite3.Row   # rows read by column name (row["reference"]), not position
     db = Database(conn, execute_plugins=False)
     db.path = os.path.abspath(path)  # names this database's in-process write lock
     db.write_wait = float(busy_timeout if write_wait is None else write_wait)

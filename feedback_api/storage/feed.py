@@ -46,10 +46,11 @@ def feed_answers(db: Database, per_language: int) -> list[dict]:
         "  ORDER BY a.published_at DESC, a.id DESC) AS n"
         " FROM answers a JOIN submissions s ON s.id = a.submission_id"
         " LEFT JOIN contacts c ON c.submission_id = s.id"
-        f" WHERE {PUBLIC_ANSWER}) WHERE n <= ? ORDER BY published_at DESC, id DESC", [per_language]))
+        f" WHERE {PUBLIC_ANSWER}) WHERE n <= :per_language ORDER BY published_at DESC, id DESC",
+        {"per_language": per_language}))
 
 
-def _change_rows(db: Database, where: str, params: list) -> list[dict]:
+def _change_rows(db: Database, where: str, params: dict) -> list[dict]:
     rows = _dicts(db.conn.execute(
         "SELECT c.id, c.component, c.district, c.happened_on, c.published, c.published_at,"
         " c.created_at, c.updated_at,"
@@ -59,13 +60,14 @@ def _change_rows(db: Database, where: str, params: list) -> list[dict]:
         " ORDER BY COALESCE(c.happened_on, substr(c.created_at, 1, 10)) DESC, c.id DESC", params))
     if not rows:
         return rows
-    ids = [r["id"] for r in rows]
-    marks = ", ".join("?" * len(ids))
+    ids = {f"id{i}": r["id"] for i, r in enumerate(rows)}
+    marks = ", ".join(f":{name}" for name in ids)
     texts: dict[int, dict] = {}
-    for change_id, language, said, done, place in db.conn.execute(
+    for text in db.conn.execute(
             f"SELECT change_id, language, said, done, place FROM change_texts WHERE change_id IN ({marks})",
             ids):
-        texts.setdefault(change_id, {})[language] = {"said": said, "done": done, "place": place}
+        texts.setdefault(text["change_id"], {})[text["language"]] = {
+            "said": text["said"], "done": text["done"], "place": text["place"]}
     for row in rows:
         row["texts"] = texts.get(row["id"], {})
     return rows
@@ -73,14 +75,14 @@ def _change_rows(db: Database, where: str, params: list) -> list[dict]:
 
 def feed_changes(db: Database) -> list[dict]:
     """Published "you said, we did" changes, newest first, with their text in each language."""
-    return _change_rows(db, "c.published = 1", [])
+    return _change_rows(db, "c.published = 1", {})
 
 
 def feed_stats(db: Database) -> dict:
     """Received, answered and median days to a first answer: overall, per component, per month
     and per component and month. Spam and sensitive submissions are left out."""
     rows = db.conn.execute(
-        "SELECT component, substr(received_at, 1, 7), received_at, first_answered_at"
+        "SELECT component, substr(received_at, 1, 7) AS month, received_at, first_answered_at"
         " FROM submissions WHERE sensitive = 0 AND status != 'spam'").fetchall()
     groups: dict[tuple, dict] = {}
 
@@ -90,8 +92,9 @@ def feed_stats(db: Database) -> dict:
         if answered_days is not None:
             group["days"].append(answered_days)
 
-    for component, month, received, answered in rows:
-        days = _days(received, answered) if answered else None
+    for row in rows:
+        component, month, answered = row["component"], row["month"], row["first_answered_at"]
+        days = _days(row["received_at"], answered) if answered else None
         for key in (("all",), ("component", component), ("month", month), ("both", component, month)):
             add(key, days)
 
@@ -113,26 +116,26 @@ def feed_stats(db: Database) -> dict:
 def feed_last_modified(db: Database) -> str | None:
     """The latest moment anything in the feed may have changed (for Last-Modified)."""
     row = db.conn.execute(
-        "SELECT max(m) FROM (SELECT max(updated_at) AS m FROM answers"
+        "SELECT max(m) AS latest FROM (SELECT max(updated_at) AS m FROM answers"
         " UNION ALL SELECT max(updated_at) FROM changes"
         " UNION ALL SELECT max(updated_at) FROM submissions)").fetchone()
-    return row[0]
+    return row["latest"]
 
 
 # ---------------------------------------------------------------- "you said, we did" (staff)
 
 def changes_list(db: Database) -> list[dict]:
-    return _change_rows(db, "1 = 1", [])
+    return _change_rows(db, "1 = 1", {})
 
 
 def change(db: Database, change_id: int) -> dict | None:
-    rows = _change_rows(db, "c.id = ?", [change_id])
+    rows = _change_rows(db, "c.id = :id", {"id": change_id})
     if not rows:
         return None
     row = rows[0]
-    row["references"] = [r[0] for r in db.conn.execute(
+    row["references"] = [r["reference"] for r in db.conn.execute(
         "SELECT s.reference FROM change_submissions cs JOIN submissions s ON s.id = cs.submission_id"
-        " WHERE cs.change_id = ? ORDER BY s.id", [change_id])]
+        " WHERE cs.change_id = :id ORDER BY s.id", {"id": change_id})]
     return row
 
 
@@ -141,8 +144,9 @@ def submission_ids(db: Database, references: list[str]) -> dict[str, int | None]
     change must not point at the restricted queue)."""
     found = {}
     for ref in references:
-        row = db.conn.execute("SELECT id, sensitive FROM submissions WHERE reference = ?", [ref]).fetchone()
-        found[ref] = row[0] if row and not row[1] else None
+        row = db.conn.execute("SELECT id, sensitive FROM submissions WHERE reference = :reference",
+                              {"reference": ref}).fetchone()
+        found[ref] = row["id"] if row and not row["sensitive"] else None
     return found
 
 
@@ -152,41 +156,43 @@ def save_change(db: Database, user_id: int, change_id: int | None, fields: dict,
     with an audit entry, in one transaction. Returns the change's id."""
     stamp = now()
     publish = 1 if fields.get("published") else 0
+    values = {"component": fields["component"], "district": fields.get("district"),
+              "happened_on": fields.get("happened_on"), "published": publish, "user_id": user_id,
+              "stamp": stamp, "id": change_id}
     with immediate(db):
         before = None
         if change_id is None:
             cursor = db.conn.execute(
                 "INSERT INTO changes (component, district, happened_on, published, created_by,"
-                " created_at, updated_at, published_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [fields["component"], fields.get("district"), fields.get("happened_on"), publish,
-                 user_id, stamp, stamp, stamp if publish else None])
-            change_id = cursor.lastrowid
+                " created_at, updated_at, published_at) VALUES (:component, :district, :happened_on,"
+                " :published, :user_id, :stamp, :stamp, CASE WHEN :published = 1 THEN :stamp END)", values)
+            change_id = values["id"] = cursor.lastrowid
         else:
             old = db.conn.execute("SELECT component, district, happened_on, published FROM changes"
-                                  " WHERE id = ?", [change_id]).fetchone()
+                                  " WHERE id = :id", values).fetchone()
             if old is None:
                 raise KeyError(change_id)
-            before = dict(zip(("component", "district", "happened_on", "published"), old))
+            before = dict(old)
             db.conn.execute(
-                "UPDATE changes SET component = ?, district = ?, happened_on = ?, published = ?,"
-                " updated_at = ?, published_at = CASE WHEN ? = 1 THEN COALESCE(published_at, ?)"
-                " ELSE NULL END WHERE id = ?",
-                [fields["component"], fields.get("district"), fields.get("happened_on"), publish,
-                 stamp, publish, stamp, change_id])
-            db.conn.execute("DELETE FROM change_texts WHERE change_id = ?", [change_id])
-            db.conn.execute("DELETE FROM change_submissions WHERE change_id = ?", [change_id])
+                "UPDATE changes SET component = :component, district = :district,"
+                " happened_on = :happened_on, published = :published, updated_at = :stamp,"
+                " published_at = CASE WHEN :published = 1 THEN COALESCE(published_at, :stamp)"
+                " ELSE NULL END WHERE id = :id", values)
+            db.conn.execute("DELETE FROM change_texts WHERE change_id = :id", values)
+            db.conn.execute("DELETE FROM change_submissions WHERE change_id = :id", values)
         for language, text in texts.items():
             db.conn.execute("INSERT INTO change_texts (change_id, language, said, done, place)"
-                            " VALUES (?, ?, ?, ?, ?)",
-                            [change_id, language, text["said"], text["done"], text.get("place")])
+                            " VALUES (:id, :language, :said, :done, :place)",
+                            {"id": change_id, "language": language, "said": text["said"],
+                             "done": text["done"], "place": text.get("place")})
         for sid in sorted(set(submission_ids_)):
-            db.conn.execute("INSERT INTO change_submissions (change_id, submission_id) VALUES (?, ?)",
-                            [change_id, sid])
+            db.conn.execute("INSERT INTO change_submissions (change_id, submission_id) VALUES (:id, :sid)",
+                            {"id": change_id, "sid": sid})
         after = {"component": fields["component"], "district": fields.get("district"),
                  "happened_on": fields.get("happened_on"), "published": publish,
                  "languages": sorted(texts), "submissions": len(set(submission_ids_))}
         audit.record(db, user_id, "change_create" if before is None else "change_update", None,
-                  before, after, detail=f"change {change_id}")
+                     before, after, detail=f"change {change_id}")
     return change_id
 
 
@@ -194,13 +200,14 @@ def set_change_published(db: Database, user_id: int, change_id: int, published: 
     stamp = now()
     with immediate(db):
         done = db.conn.execute(
-            "UPDATE changes SET published = ?, updated_at = ?, published_at = CASE WHEN ? = 1"
-            " THEN COALESCE(published_at, ?) ELSE NULL END WHERE id = ? AND published != ?",
-            [int(published), stamp, int(published), stamp, change_id, int(published)]).rowcount
+            "UPDATE changes SET published = :published, updated_at = :stamp, published_at = CASE"
+            " WHEN :published = 1 THEN COALESCE(published_at, :stamp) ELSE NULL END"
+            " WHERE id = :id AND published != :published",
+            {"published": int(published), "stamp": stamp, "id": change_id}).rowcount
         if done:
             audit.record(db, user_id, "change_publish" if published else "change_unpublish", None,
-                      {"published": int(not published)}, {"published": int(published)},
-                      detail=f"change {change_id}")
+                         {"published": int(not published)}, {"published": int(published)},
+                         detail=f"change {change_id}")
         return bool(done)
 
 
@@ -214,31 +221,32 @@ def digest(db: Database, district: str, date_from: str, date_to: str, top: int =
     kind, by status, top topic codes), what was answered (publicly listed answers, and how
     many answered at all), what was done (published changes there). Sensitive and spam left out.
     Each answer carries its submitter's `name` and `contact`, only for the caller to cut them out."""
-    where = (f"s.sensitive = 0 AND s.status != 'spam' AND s.district = ? COLLATE NOCASE"
-             f" AND {HEARD_ON} BETWEEN ? AND ?")
-    params = [district, date_from, date_to]
+    where = (f"s.sensitive = 0 AND s.status != 'spam' AND s.district = :district COLLATE NOCASE"
+             f" AND {HEARD_ON} BETWEEN :date_from AND :date_to")
+    params = {"district": district, "date_from": date_from, "date_to": date_to}
     by_component_kind = db.conn.execute(
-        f"SELECT s.component, s.kind, count(*) FROM submissions s WHERE {where}"
+        f"SELECT s.component, s.kind, count(*) AS n FROM submissions s WHERE {where}"
         " GROUP BY s.component, s.kind", params).fetchall()
-    by_status = dict(db.conn.execute(
-        f"SELECT s.status, count(*) FROM submissions s WHERE {where} GROUP BY s.status", params).fetchall())
-    topics = db.conn.execute(
+    by_status = {r["status"]: r["n"] for r in db.conn.execute(
+        f"SELECT s.status, count(*) AS n FROM submissions s WHERE {where} GROUP BY s.status", params)}
+    topics = [(r["topic_code"], r["n"]) for r in db.conn.execute(
         f"SELECT s.topic_code, count(*) AS n FROM submissions s WHERE {where} AND s.topic_code IS NOT NULL"
-        " GROUP BY s.topic_code ORDER BY n DESC, s.topic_code LIMIT ?", [*params, top]).fetchall()
-    answered_days = [_days(r, a) for r, a in db.conn.execute(
+        " GROUP BY s.topic_code ORDER BY n DESC, s.topic_code LIMIT :top", {**params, "top": top})]
+    answered_days = [_days(r["received_at"], r["first_answered_at"]) for r in db.conn.execute(
         f"SELECT s.received_at, s.first_answered_at FROM submissions s WHERE {where}"
-        " AND s.first_answered_at IS NOT NULL", params).fetchall()]
+        " AND s.first_answered_at IS NOT NULL", params)]
     answers = _dicts(db.conn.execute(
         "SELECT a.language, s.component, a.public_question AS question, a.body AS answer,"
         " a.published_at, c.name, c.contact FROM answers a JOIN submissions s ON s.id = a.submission_id"
         " LEFT JOIN contacts c ON c.submission_id = s.id"
         f" WHERE {PUBLIC_ANSWER} AND {where} ORDER BY a.published_at DESC, a.id DESC LIMIT 20", params))
     changes = _change_rows(
-        db, "c.published = 1 AND c.district = ? COLLATE NOCASE"
-            " AND COALESCE(c.happened_on, substr(c.created_at, 1, 10)) BETWEEN ? AND ?", params)
+        db, "c.published = 1 AND c.district = :district COLLATE NOCASE"
+            " AND COALESCE(c.happened_on, substr(c.created_at, 1, 10)) BETWEEN :date_from AND :date_to",
+        params)
     table: dict[str, dict[str, int]] = {}
-    for component, kind, count in by_component_kind:
-        table.setdefault(component, {})[kind] = count
+    for row in by_component_kind:
+        table.setdefault(row["component"], {})[row["kind"]] = row["n"]
     return {"by_component_kind": table, "by_status": by_status, "topics": topics,
             "received": sum(by_status.values()), "answered": len(answered_days),
             "median_days_to_answer": _median(answered_days), "answers": answers, "changes": changes}

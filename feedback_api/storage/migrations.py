@@ -303,8 +303,27 @@ INSERT INTO health_probe (id, checked_at) VALUES (1, '');
 """)
 
 
-@migration("0007_moderation_scale")
-def _m0007_moderation_scale(db: Database) -> None:
+@migration("0007_moderator_language_ratings_time")
+def _m0007_moderator_language_ratings_time(db: Database) -> None:
+    # Each member of staff reads moderation in their own language (English or Urdu today);
+    # the ratings view filters by time over every page.
+    db.executescript("""
+ALTER TABLE users ADD COLUMN language TEXT NOT NULL DEFAULT 'en';
+CREATE INDEX ratings_created ON ratings (created_at);
+-- A listed answer is shown with its question in the public list; one without a question was
+-- reported as listed and never appeared. Say the truth about old rows, refuse new ones.
+UPDATE answers SET listed = 0 WHERE listed = 1 AND trim(COALESCE(public_question, '')) = '';
+CREATE TRIGGER answers_listed_needs_question_insert BEFORE INSERT ON answers
+WHEN NEW.listed = 1 AND trim(COALESCE(NEW.public_question, '')) = ''
+BEGIN SELECT RAISE(ABORT, 'a listed answer needs its public question'); END;
+CREATE TRIGGER answers_listed_needs_question_update BEFORE UPDATE ON answers
+WHEN NEW.listed = 1 AND trim(COALESCE(NEW.public_question, '')) = ''
+BEGIN SELECT RAISE(ABORT, 'a listed answer needs its public question'); END;
+""")
+
+
+@migration("0008_moderation_scale")
+def _m0008_moderation_scale(db: Database) -> None:
     """Two queue indexes (built here: a few seconds per million rows), the moderation figures'
     tables and the triggers that keep them; rows that existed already are counted afterwards,
     in batches, by `counts.backfill()` (storage/counts.py says why)."""
@@ -312,8 +331,8 @@ def _m0007_moderation_scale(db: Database) -> None:
     db.executescript(counts.INDEXES + counts.schema_sql())
 
 
-@migration("0008_audit_log_indexes")
-def _m0008_audit_log_indexes(db: Database) -> None:
+@migration("0009_audit_log_indexes")
+def _m0009_audit_log_indexes(db: Database) -> None:
     """The audit log filtered by action or by user walks an index newest first."""
     db.executescript("""
 CREATE INDEX audit_log_action ON audit_log (action);

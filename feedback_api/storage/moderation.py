@@ -17,22 +17,33 @@ from . import audit, counts
 from .db import dicts as _dicts, immediate, now, one as _one
 
 QUEUE_ORDER = "s.received_at DESC, s.id DESC"
+# Called as hook(db, submission_id, body, language) inside the transaction that publishes an
+# answer. The SMS channel registers its own (feedback_api/sms), so storage imports no service part.
+ANSWER_PUBLISHED: list = []
 OLDEST_FIRST = "s.received_at, s.id"
 OPEN_STATUSES = ("new", "in_review")
 
 
 # ---------------------------------------------------------------- accounts
 
-USER_COLUMNS = "id, username, password_hash, role, active, created_at, last_sign_in_at"
+USER_COLUMNS = "id, username, password_hash, role, active, created_at, last_sign_in_at, language"
 
 
-def create_user(db: Database, username: str, password_hash: str, role: str, by_user=None) -> int:
+def create_user(db: Database, username: str, password_hash: str, role: str, by_user=None,
+                language: str = "en") -> int:
     with immediate(db):
         cursor = db.conn.execute(
-            "INSERT INTO users (username, password_hash, role, active, created_at) VALUES (?, ?, ?, 1, ?)",
-            [username, password_hash, role, now()])
-        audit.record(db, by_user, "user_create", after={"username": username, "role": role})
+            "INSERT INTO users (username, password_hash, role, active, created_at, language)"
+            " VALUES (?, ?, ?, 1, ?, ?)", [username, password_hash, role, now(), language])
+        audit.record(db, by_user, "user_create", after={"username": username, "role": role, "language": language})
         return cursor.lastrowid
+
+
+def set_user_language(db: Database, user_id: int, language: str) -> None:
+    """The language moderation pages are shown in for this user (not audited: it changes
+    nothing anyone else sees)."""
+    with immediate(db):
+        db.conn.execute("UPDATE users SET language = ? WHERE id = ?", [language, user_id])
 
 
 def user_by_name(db: Database, username: str) -> dict | None:
@@ -45,7 +56,7 @@ def user_by_id(db: Database, user_id: int) -> dict | None:
 
 def list_users(db: Database) -> list[dict]:
     return _dicts(db.conn.execute(
-        "SELECT id, username, role, active, created_at, last_sign_in_at FROM users ORDER BY username"))
+        "SELECT id, username, role, active, created_at, last_sign_in_at, language FROM users ORDER BY username"))
 
 
 def active_admins(db: Database) -> int:
@@ -89,7 +100,7 @@ def session_user(db: Database, session_hash: str) -> dict | None:
     """The session and its user, if both exist and the user is active."""
     return _one(db.conn.execute(
         "SELECT s.id AS session_id, s.created_at AS session_created_at, s.last_seen_at,"
-        " u.id, u.username, u.role FROM sessions s JOIN users u ON u.id = s.user_id"
+        " u.id, u.username, u.role, u.language FROM sessions s JOIN users u ON u.id = s.user_id"
         " WHERE s.id = ? AND u.active = 1", [session_hash]))
 
 
@@ -374,6 +385,10 @@ def save_answer(db: Database, submission_id: int, user_id: int, body: str, langu
                 public_question: str | None, publish: bool, listed: bool) -> str:
     """Write (or rewrite) the answer; `publish` makes it public and the submission answered.
     Returns "saved", "published", or "refused" (a sensitive case is never published)."""
+    if listed and not (public_question or "").strip():
+        # Listed means "shown with its question in the public list": without one it would be
+        # reported as listed and never appear (the feed needs the question).
+        raise ValueError("a listed answer needs its public question")
     stamp = now()
     with immediate(db):
         sub = _one(db.conn.execute("SELECT id, status, sensitive, first_answered_at FROM submissions"
@@ -399,8 +414,8 @@ def save_answer(db: Database, submission_id: int, user_id: int, body: str, langu
                  "published": published, "listed": listed_value}
         audit.record(db, user_id, "answer_publish" if publish else "answer_save", submission_id, before, after)
         if publish:
-            from ..sms import queue_answer  # the SMS to the submitter, in this same transaction
-            queue_answer(db, submission_id, body, language)
+            for hook in ANSWER_PUBLISHED:  # e.g. the SMS to the submitter, in this same transaction
+                hook(db, submission_id, body, language)
             changes = {"status": "answered"}
             if sub["status"] != "answered":
                 db.conn.execute("UPDATE submissions SET status = 'answered', updated_at = ?,"

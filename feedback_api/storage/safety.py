@@ -104,16 +104,17 @@ def erase_old_contacts(db: Database, before: str, detail: str, batch: int = 200)
     while True:
         with immediate(db):
             rows = db.conn.execute(
-                "SELECT c.submission_id, c.name IS NOT NULL AND c.name != '',"
-                " c.contact IS NOT NULL AND c.contact != '', c.consent_to_contact"
+                "SELECT c.submission_id, c.name IS NOT NULL AND c.name != '' AS had_name,"
+                " c.contact IS NOT NULL AND c.contact != '' AS had_contact, c.consent_to_contact"
                 " FROM contacts c JOIN submissions s ON s.id = c.submission_id"
-                " WHERE s.received_at < ? ORDER BY c.submission_id LIMIT ?", [before, batch]).fetchall()
-            for submission_id, had_name, had_contact, consent in rows:
-                db.conn.execute("DELETE FROM contacts WHERE submission_id = ?", [submission_id])
-                audit.record(db, None, "retention_erase_contact", submission_id,
-                       before={"name": bool(had_name), "contact": bool(had_contact),
-                               "consent_to_contact": bool(consent)},
-                       after=None, detail=detail)
+                " WHERE s.received_at < :before ORDER BY c.submission_id LIMIT :batch",
+                {"before": before, "batch": batch}).fetchall()
+            for row in rows:
+                db.conn.execute("DELETE FROM contacts WHERE submission_id = :id", {"id": row["submission_id"]})
+                audit.record(db, None, "retention_erase_contact", row["submission_id"],
+                             before={"name": bool(row["had_name"]), "contact": bool(row["had_contact"]),
+                                     "consent_to_contact": bool(row["consent_to_contact"])},
+                             after=None, detail=detail)
         erased += len(rows)
         if len(rows) < batch:
             return erased
@@ -127,21 +128,23 @@ def clear_old_client_hashes(db: Database, before: str, detail: str) -> dict:
     with immediate(db):
         # resubmit_hash (only web submissions, which all have a client hash) goes with it.
         subs = db.conn.execute("UPDATE submissions SET client_hash = NULL, resubmit_hash = NULL"
-                               " WHERE client_hash IS NOT NULL AND received_at < ?", [before]).rowcount
+                               " WHERE client_hash IS NOT NULL AND received_at < :before",
+                               {"before": before}).rowcount
         ratings = db.conn.execute("UPDATE ratings SET client_hash = NULL"
-                                  " WHERE client_hash IS NOT NULL AND created_at < ?", [before]).rowcount
+                                  " WHERE client_hash IS NOT NULL AND created_at < :before",
+                                  {"before": before}).rowcount
         if subs or ratings:
             audit.record(db, None, "retention_clear_client_hash", None, None,
-                   {"submissions": subs, "ratings": ratings}, detail)
+                         {"submissions": subs, "ratings": ratings}, detail)
     return {"submissions": subs, "ratings": ratings}
 
 
 def personal_data_older_than(db: Database, before: str) -> dict:
     """What a retention run would remove (for --dry-run)."""
-    contacts = db.execute("SELECT count(*) FROM contacts c JOIN submissions s ON s.id = c.submission_id"
-                          " WHERE s.received_at < ?", [before]).fetchone()[0]
-    subs = db.execute("SELECT count(*) FROM submissions WHERE client_hash IS NOT NULL AND received_at < ?",
-                      [before]).fetchone()[0]
-    ratings = db.execute("SELECT count(*) FROM ratings WHERE client_hash IS NOT NULL AND created_at < ?",
-                         [before]).fetchone()[0]
-    return {"contacts": contacts, "submission_client_hashes": subs, "rating_client_hashes": ratings}
+    return dict(db.execute(
+        "SELECT (SELECT count(*) FROM contacts c JOIN submissions s ON s.id = c.submission_id"
+        "        WHERE s.received_at < :before) AS contacts,"
+        " (SELECT count(*) FROM submissions WHERE client_hash IS NOT NULL AND received_at < :before)"
+        "   AS submission_client_hashes,"
+        " (SELECT count(*) FROM ratings WHERE client_hash IS NOT NULL AND created_at < :before)"
+        "   AS rating_client_hashes", {"before": before}).fetchone())

@@ -27,10 +27,11 @@ def insert_submission(db: Database, row: dict, contact: dict | None, duplicate_s
             also(db)
         if row.get("resubmit_hash"):
             earlier = db.execute(
-                "SELECT reference FROM submissions WHERE resubmit_hash = ? AND received_at >= ?"
-                " ORDER BY id LIMIT 1", [row["resubmit_hash"], duplicate_since]).fetchone()
+                "SELECT reference FROM submissions WHERE resubmit_hash = :resubmit_hash"
+                " AND received_at >= :since ORDER BY id LIMIT 1",
+                {"resubmit_hash": row["resubmit_hash"], "since": duplicate_since}).fetchone()
             if earlier:
-                return earlier[0], False
+                return earlier["reference"], False
         stamp = now()
         for _attempt in range(5):
             reference = make_reference()
@@ -39,13 +40,16 @@ def insert_submission(db: Database, row: dict, contact: dict | None, duplicate_s
                     "INSERT INTO submissions (reference, kind, component, language, message, page,"
                     " district, channel, status, spam_reason, sensitive, client_hash, message_hash,"
                     " resubmit_hash, received_at, gathered_on, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [reference, row["kind"], row["component"], row["language"], row["message"],
-                     row.get("page"), row.get("district"), row.get("channel", "web"),
-                     row.get("status", "new"), row.get("spam_reason"), int(row.get("sensitive", 0)),
-                     row.get("client_hash"), row["message_hash"], row.get("resubmit_hash"), stamp,
-                     row.get("gathered_on"),
-                     stamp])
+                    " VALUES (:reference, :kind, :component, :language, :message, :page, :district,"
+                    " :channel, :status, :spam_reason, :sensitive, :client_hash, :message_hash,"
+                    " :resubmit_hash, :stamp, :gathered_on, :stamp)",
+                    {"reference": reference, "kind": row["kind"], "component": row["component"],
+                     "language": row["language"], "message": row["message"], "page": row.get("page"),
+                     "district": row.get("district"), "channel": row.get("channel", "web"),
+                     "status": row.get("status", "new"), "spam_reason": row.get("spam_reason"),
+                     "sensitive": int(row.get("sensitive", 0)), "client_hash": row.get("client_hash"),
+                     "message_hash": row["message_hash"], "resubmit_hash": row.get("resubmit_hash"),
+                     "stamp": stamp, "gathered_on": row.get("gathered_on")})
                 break
             except sqlite3.IntegrityError as exc:  # a reference collision: 50 bits, but be sure
                 if "reference" not in str(exc):
@@ -55,9 +59,9 @@ def insert_submission(db: Database, row: dict, contact: dict | None, duplicate_s
         if contact:
             db.conn.execute(
                 "INSERT INTO contacts (submission_id, name, contact, consent_to_contact)"
-                " VALUES (?, ?, ?, ?)",
-                [cursor.lastrowid, contact.get("name"), contact.get("contact"),
-                 int(contact.get("consent_to_contact", 0))])
+                " VALUES (:id, :name, :contact, :consent)",
+                {"id": cursor.lastrowid, "name": contact.get("name"), "contact": contact.get("contact"),
+                 "consent": int(contact.get("consent_to_contact", 0))})
         return reference, True
 
 
@@ -66,29 +70,32 @@ def public_status(db: Database, reference: str) -> dict | None:
     submission marked as a duplicate shows the answer published for the original."""
     row = db.execute(
         "SELECT s.reference, s.kind, s.component, s.language, s.status, s.received_at,"
-        " a.body, a.language, a.published_at"
+        " a.body AS answer_body, a.language AS answer_language, a.published_at"
         " FROM submissions s"
         " LEFT JOIN answers a ON a.submission_id = COALESCE(s.duplicate_of, s.id) AND a.published = 1"
-        " WHERE s.reference = ?", [reference]).fetchone()
+        " WHERE s.reference = :reference", {"reference": reference}).fetchone()
     if row is None:
         return None
     answer = None
-    if row[6] is not None:
-        answer = {"body": row[6], "language": row[7], "published_at": row[8]}
-    return {"reference": row[0], "kind": row[1], "component": row[2], "language": row[3],
-            "status": PUBLIC_STATUS[row[4]], "received_at": row[5], "answer": answer}
+    if row["answer_body"] is not None:
+        answer = {"body": row["answer_body"], "language": row["answer_language"],
+                  "published_at": row["published_at"]}
+    return {"reference": row["reference"], "kind": row["kind"], "component": row["component"],
+            "language": row["language"], "status": PUBLIC_STATUS[row["status"]],
+            "received_at": row["received_at"], "answer": answer}
 
 
 def submission_language(db: Database, reference: str) -> str | None:
-    row = db.execute("SELECT language FROM submissions WHERE reference = ?", [reference]).fetchone()
-    return row[0] if row else None
+    row = db.execute("SELECT language FROM submissions WHERE reference = :reference",
+                     {"reference": reference}).fetchone()
+    return row["language"] if row else None
 
 
 def insert_rating(db: Database, row: dict) -> int:
     with immediate(db):
         cursor = db.conn.execute(
             "INSERT INTO ratings (page, language, helpful, comment, client_hash, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            [row["page"], row["language"], int(row["helpful"]), row.get("comment"),
-             row.get("client_hash"), now()])
+            " VALUES (:page, :language, :helpful, :comment, :client_hash, :now)",
+            {"page": row["page"], "language": row["language"], "helpful": int(row["helpful"]),
+             "comment": row.get("comment"), "client_hash": row.get("client_hash"), "now": now()})
         return cursor.lastrowid

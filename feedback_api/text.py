@@ -11,7 +11,7 @@ import unicodedata
 
 from markupsafe import Markup, escape
 
-from .. import i18n
+from . import i18n
 
 # Digits: any Unicode decimal digit (category Nd: ASCII, Urdu ۰-۹, Arabic-Indic, Devanagari,
 # Bengali, full-width, ...); Python's \d on text is exactly that set.
