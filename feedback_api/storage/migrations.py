@@ -320,3 +320,21 @@ CREATE TRIGGER answers_listed_needs_question_update BEFORE UPDATE ON answers
 WHEN NEW.listed = 1 AND trim(COALESCE(NEW.public_question, '')) = ''
 BEGIN SELECT RAISE(ABORT, 'a listed answer needs its public question'); END;
 """)
+
+
+@migration("0008_moderation_scale")
+def _m0008_moderation_scale(db: Database) -> None:
+    """Two queue indexes (built here: a few seconds per million rows), the moderation figures'
+    tables and the triggers that keep them; rows that existed already are counted afterwards,
+    in batches, by `counts.backfill()` (storage/counts.py says why)."""
+    from . import counts
+    db.executescript(counts.INDEXES + counts.schema_sql())
+
+
+@migration("0009_audit_log_indexes")
+def _m0009_audit_log_indexes(db: Database) -> None:
+    """The audit log filtered by action or by user walks an index newest first."""
+    db.executescript("""
+CREATE INDEX audit_log_action ON audit_log (action);
+CREATE INDEX audit_log_user ON audit_log (user_id);
+""")
