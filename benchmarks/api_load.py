@@ -28,10 +28,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests import processes
 from tests.fixtures_deploy import Redis
 from tests.fixtures_service import Gunicorn
+from tests.processes import free_port  # noqa: F401 (benchmarks/submission_path.py)
 
 ROOT = Path(__file__).resolve().parent.parent
+PYTHON = ROOT / ".venv" / "bin" / "python"  # benchmarks/submission_path.py
 
 SUBMIT_LUA = r"""
 -- Each request a unique message (else the service answers duplicates without storing them)
@@ -69,6 +72,19 @@ SETUPS = [
     {"name": "2 processes x 4 threads, default limits on (Redis)", "redis": True,
      "env": {"FEEDBACK_WORKERS": "2", "FEEDBACK_THREADS": "4", **LIMITS_ON}},
 ]
+
+
+def start_server(instance: Path, env_extra: dict) -> tuple[subprocess.Popen, str]:
+    """The real gunicorn (deploy/gunicorn.conf.py) on instance/bench.sqlite3, rate limits off
+    unless `env_extra` turns them on; (its process, its URL) once /healthz answers."""
+    server = Gunicorn(instance, {"FEEDBACK_RATELIMIT_ENABLED": "false", **env_extra})
+    server.database = instance / "bench.sqlite3"
+    server.start()
+    return server.proc, server.url
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    processes.stop(proc, timeout=20)
 
 
 def group_cpu_seconds(pgid: int) -> float:
@@ -163,18 +179,17 @@ def main() -> None:
                     continue
                 redis = Redis(Path(tmp) / f"redis{n}").start()
                 env["FEEDBACK_RATELIMIT_STORAGE_URI"] = redis.uri
-            server = Gunicorn(instance, {"FEEDBACK_RATELIMIT_ENABLED": "false", **env}).start()
+            proc, url = start_server(instance, env)
             try:
-                run_wrk(server.url, "/livez", None, 2, args.connections)            # warm up
+                run_wrk(url, "/livez", None, 2, args.connections)            # warm up
                 load = os.getloadavg()[0]
-                pid = server.proc.pid
-                trivial = run_wrk(server.url, "/livez", None, args.duration, args.connections, pid)
-                submit = run_wrk(server.url, "/api/v1/submissions", script, args.duration, args.connections, pid)
+                trivial = run_wrk(url, "/livez", None, args.duration, args.connections, proc.pid)
+                submit = run_wrk(url, "/api/v1/submissions", script, args.duration, args.connections, proc.pid)
             finally:
-                server.stop()
+                stop_server(proc)
                 if redis:
                     redis.stop()
-            conn = sqlite3.connect(server.database)
+            conn = sqlite3.connect(instance / "bench.sqlite3")
             stored = conn.execute("SELECT count(*) FROM submissions").fetchone()[0]
             integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
             conn.close()
