@@ -46,13 +46,19 @@ _ENGLISH_WORDS = {"the", "is", "my", "i", "not", "when", "how", "what", "money",
 def light(text: str) -> str:
     """Case, width, spacing, diacritics, invisible marks and digits folded; punctuation at
     either end dropped."""
-    text = unicodedata.normalize("NFKC", text).casefold().translate(_DIGITS)
-    text = _DIACRITICS.sub("", text)
+    text = unicodedata.normalize("NFKC", text).casefold()
+    if not text.isascii():  # digits and marks to fold are all outside ASCII (and translate is slow)
+        text = _DIACRITICS.sub("", text.translate(_DIGITS))
     return " ".join(text.split()).strip(_EDGE_PUNCTUATION)
 
 
+def _vary(folded: str) -> str:
+    """A light form with the letter variants folded too (heavy)."""
+    return folded if folded.isascii() else folded.translate(_VARIANTS)
+
+
 def heavy(text: str) -> str:
-    return light(text).translate(_VARIANTS)
+    return _vary(light(text))
 
 
 @dataclass(frozen=True)
@@ -104,9 +110,13 @@ def index() -> tuple[dict, dict]:
     return light_index, heavy_index
 
 
-def match(text: str) -> Keyword | None:
+def _match_folded(folded: str) -> Keyword | None:
     light_index, heavy_index = index()
-    return light_index.get(light(text)) or heavy_index.get(heavy(text))
+    return light_index.get(folded) or heavy_index.get(_vary(folded))
+
+
+def match(text: str) -> Keyword | None:
+    return _match_folded(light(text))
 
 
 def words(text: str) -> list[str]:
@@ -114,12 +124,14 @@ def words(text: str) -> list[str]:
 
 
 def mentioned_component(text: str) -> str | None:
-    """The component a free-text message names (one or two words in a row), if exactly one."""
+    """The component a free-text message names (one to three words in a row), if exactly one."""
     found = set()
     tokens = words(text)
     for size in (1, 2, 3):
         for i in range(len(tokens) - size + 1):
-            keyword = match(" ".join(tokens[i:i + size]))
+            # The words are folded already: only the punctuation at the ends of this run
+            # remains to drop, as match() would (light() of a folded text changes nothing else).
+            keyword = _match_folded(" ".join(tokens[i:i + size]).strip(_EDGE_PUNCTUATION))
             if keyword and keyword.kind == "component":
                 found.add(keyword.value)
     return found.pop() if len(found) == 1 else None
