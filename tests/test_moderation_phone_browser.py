@@ -14,8 +14,8 @@ import requests
 
 from feedback_api import create_app, storage
 from feedback_api.storage import moderation as sm
-from tests.fixtures_browser import PHONE, shoot
-from tests.fixtures_moderation import CHEAP_HASH, PASSWORD, add_user
+from tests.fixtures_browser import PHONE, shoot, sign_in
+from tests.fixtures_moderation import CHEAP_HASH, add_user
 from tests.fixtures_service import SECRET
 
 pytestmark = pytest.mark.browser
@@ -53,14 +53,6 @@ def seed(server, lang):
         assert response.status_code == 201
         refs.append(response.json()["reference"])
     return refs
-
-
-def sign_in(page, origin, username):
-    page.goto(origin + "/moderation/")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(origin + "/moderation/")
 
 
 def fits(page, width):
