@@ -56,6 +56,9 @@ def seed(server, lang):
 
 
 def fits(page, width):
+    # After a click the new page may still be loading its stylesheet (a busy machine): measure
+    # the page as the moderator sees it, not half-styled.
+    page.wait_for_load_state("load")
     return page.evaluate("document.scrollingElement.scrollWidth") <= width
 
 
