@@ -2,7 +2,7 @@
 """Moderation at scale: every moderation page, over HTTP through gunicorn with the project's
 configuration, signed in as an admin, with N synthetic submissions; writes benchmarks/scale.md.
 
-    nice -n 10 .venv/bin/python benchmarks/scale.py 10000 100000 1000000 [--requests 20]
+    nice -n 5 .venv/bin/python benchmarks/scale.py 10000 100000 1000000 [--requests 20] [--cache DIR]
 
 For each N: a fresh database made by `flask init-db`; N submissions (60 % Urdu, 6 components,
 30 districts, 180 days; older ones mostly answered or closed, 3 % sensitive, 8 % spam, a fifth
@@ -438,9 +438,11 @@ def main() -> None:
     parser.add_argument("--cache", default=None, help="keep seeded databases here and reuse them")
     args = parser.parse_args()
     sizes = args.sizes
-    command = "nice -n 10 .venv/bin/python benchmarks/scale.py " + " ".join(map(str, args.sizes))
+    command = "nice -n 5 .venv/bin/python benchmarks/scale.py " + " ".join(map(str, args.sizes))
     if args.requests != 20:
         command += f" --requests {args.requests}"
+    if args.cache:
+        command += f" --cache {args.cache}"
     runs = []
     with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
         for n in sizes:  # the first is the baseline of the ratios

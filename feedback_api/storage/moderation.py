@@ -179,7 +179,9 @@ QUEUE_COLUMNS = ("s.id, s.reference, s.kind, s.component, s.language, s.message,
                  " s.gathered_on, s.first_answered_at, s.spam_reason")
 
 
-COUNT_CAP = 10000  # counting further than this is not worth a slow page: "10,000+"
+# Counting further is not worth a slow page: "1,000+". (10,000 cost a view with two filters half
+# a second at a million rows: benchmarks/scale.md.)
+COUNT_CAP = 1000
 
 
 def _source(db: Database, filters: dict, viewer: dict, descending: bool) -> tuple[str, str, dict, str]:
