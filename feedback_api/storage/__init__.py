@@ -6,6 +6,7 @@
     submissions  the public service's writes and reads (submissions, ratings, status)
     safety       backups, restore, retention
     moderation   accounts, sessions, the queue, answers, exports, the dashboard
+    triage       similar published answers, duplicate groups, claims
     feed         the public feed, "you said, we did", the district digest
 
 Importing the package is enough to migrate a database to the latest schema. The names below

@@ -6,6 +6,7 @@ import sqlite3
 
 from sqlite_utils import Database
 
+from .. import folding
 from .db import immediate, now
 
 STATUSES = ("new", "in_review", "answered", "closed", "spam")
@@ -39,17 +40,18 @@ def insert_submission(db: Database, row: dict, contact: dict | None, duplicate_s
                 cursor = db.conn.execute(
                     "INSERT INTO submissions (reference, kind, component, language, message, page,"
                     " district, channel, status, spam_reason, sensitive, client_hash, message_hash,"
-                    " resubmit_hash, received_at, gathered_on, updated_at)"
+                    " resubmit_hash, received_at, gathered_on, updated_at, group_key)"
                     " VALUES (:reference, :kind, :component, :language, :message, :page, :district,"
                     " :channel, :status, :spam_reason, :sensitive, :client_hash, :message_hash,"
-                    " :resubmit_hash, :stamp, :gathered_on, :stamp)",
+                    " :resubmit_hash, :stamp, :gathered_on, :stamp, :group_key)",
                     {"reference": reference, "kind": row["kind"], "component": row["component"],
                      "language": row["language"], "message": row["message"], "page": row.get("page"),
                      "district": row.get("district"), "channel": row.get("channel", "web"),
                      "status": row.get("status", "new"), "spam_reason": row.get("spam_reason"),
                      "sensitive": int(row.get("sensitive", 0)), "client_hash": row.get("client_hash"),
                      "message_hash": row["message_hash"], "resubmit_hash": row.get("resubmit_hash"),
-                     "stamp": stamp, "gathered_on": row.get("gathered_on")})
+                     "stamp": stamp, "gathered_on": row.get("gathered_on"),
+                     "group_key": folding.group_key(row["message"])})
                 break
             except sqlite3.IntegrityError as exc:  # a reference collision: 50 bits, but be sure
                 if "reference" not in str(exc):

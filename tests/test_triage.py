@@ -1,0 +1,238 @@
+"""Triage at volume (issue 12, item 3): the published answers most like a submission, one click
+from the answer box; duplicate groups (same words once case, spacing, letter forms and digits
+are folded) answered at once; claims that others see, that expire and end on answer; each
+audited. Query plans: no full scan on any triage path."""
+from __future__ import annotations
+
+import re
+import sqlite3
+
+import pytest
+
+from feedback_api import folding, storage
+from feedback_api.storage import triage
+from tests.fixtures_moderation import Staff, add_user
+
+
+def page(response) -> str:
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True)
+
+
+def tuples(mod_rows, sql: str, params=()) -> list[tuple]:
+    return [tuple(r.values()) for r in mod_rows(sql, params)]
+
+
+def ref_id(mod_rows, reference: str) -> int:
+    return tuples(mod_rows, "SELECT id FROM submissions WHERE reference = ?", (reference,))[0][0]
+
+
+def publish(staff, reference: str, body: str, language: str = "en") -> None:
+    response = staff.post(f"/moderation/submissions/{reference}/answer",
+                          {"body": body, "language": language, "action": "publish"})
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+
+
+# ---------------------------------------------------------------- folding
+
+@pytest.mark.parametrize("a, b", [
+    ("Kafalat ki  qist kab aye gi?", "kafalat ki qist KAB aye gi"),
+    ("میری قسط کب آئے گی؟", "ميري قسط كب آئے گي"),            # Arabic yeh and kaf
+    ("کفالت ۲۰۲۴ کی رقم", "ڪفالت 2024 کی رقم"),               # Sindhi kaf, Urdu digits
+    ("پیسے نہیں ملے ہیں", "پیسے نہیں ملے ھیں"),               # heh doachashmee for heh goal
+    ("رقم ٢٥٠٠٠ نہیں ملی", "رقم 25000 نہیں ملی"),              # Arabic-Indic digits
+])
+def test_near_duplicates_share_a_group_key(a, b):
+    assert folding.group_key(a) == folding.group_key(b)
+
+
+def test_different_words_are_different_groups():
+    assert folding.group_key("When will Kafalat pay?") != folding.group_key("When will Nashonuma pay?")
+    assert folding.group_key("رقم 25000") != folding.group_key("رقم 2500")
+    assert 0 < folding.group_key("x") < 2**63
+
+
+# ---------------------------------------------------------------- similar published answers
+
+def test_a_submission_page_shows_published_answers_like_it_and_one_click_fills_the_answer(admin, submit, mod_rows):
+    earlier = submit("When will the Kafalat payment come to Quetta district?")
+    publish(admin, earlier, "Kafalat pays in the first week of each quarter; check with 8171.")
+    other = submit("Where is the nearest Langar centre?")
+    publish(admin, other, "Langar centres are listed on the Langar page.")
+    urdu = submit("کفالت کی قسط کب آئے گی؟", language="ur")
+    publish(admin, urdu, "کفالت کی قسط ہر سہ ماہی کے پہلے ہفتے میں آتی ہے۔", "ur")
+
+    new = submit("My Kafalat payment did not come, when will it come?")
+    html = page(admin.get(f"/moderation/submissions/{new}"))
+    similar = html.split('id="similar-h"', 1)[1].split("</section>", 1)[0]
+    assert "Kafalat pays in the first week" in similar
+    assert "Langar centres" not in similar          # no shared word
+    assert "سہ ماہی" not in similar                  # another language
+    answer_id = tuples(mod_rows, "SELECT a.id FROM answers a JOIN submissions s ON s.id = a.submission_id"
+                         " WHERE s.reference = ?", (earlier,))[0][0]
+    use = re.search(r'href="([^"]*reply_from=%d[^"]*)"' % answer_id, similar)
+    assert use, similar
+    filled = page(admin.get(use.group(1).replace("&amp;", "&")))
+    box = filled.split('id="answer-body"', 1)[1].split("</textarea>", 1)[0]
+    assert "Kafalat pays in the first week" in box
+    assert tuples(mod_rows, "SELECT count(*) FROM answers WHERE submission_id = ?", (ref_id(mod_rows, new),))[0][0] == 0
+
+    # Unpublished: no longer offered, and its id no longer fills the box.
+    assert admin.post(f"/moderation/submissions/{earlier}/unpublish").status_code == 303
+    html = page(admin.get(f"/moderation/submissions/{new}?reply_from={answer_id}"))
+    assert "Kafalat pays in the first week" not in html
+
+
+def test_urdu_similar_answers_match_across_letter_forms(admin, submit):
+    earlier = submit("میری کفالت کی قسط نہیں ملی", language="ur")
+    publish(admin, earlier, "قسط اگلے ہفتے آئے گی۔", "ur")
+    new = submit("ميري كفالت كي قسط نہيں ملي", language="ur")     # Arabic kaf and yeh throughout
+    html = page(admin.get(f"/moderation/submissions/{new}"))
+    assert "قسط اگلے ہفتے آئے گی" in html.split('id="similar-h"', 1)[1].split("</section>", 1)[0]
+
+
+# ---------------------------------------------------------------- duplicate groups
+
+@pytest.fixture
+def a_wave(submit):
+    """Three near-duplicates in Urdu, one in English twice, one alone."""
+    wave = [submit("میری قسط کب آئے گی؟", language="ur"),
+            submit("ميري قسط  كب آئے گي", language="ur"),
+            submit("میری  قسط کب آئے گی!!", language="ur"),
+            submit("Card blocked"), submit("card  BLOCKED."),
+            submit("Something else entirely")]
+    return wave
+
+
+def test_groups_are_listed_largest_first_and_a_submission_links_its_group(moderator, a_wave):
+    html = page(moderator.get("/moderation/groups"))
+    items = re.findall(r'<a class="group-link" href="/moderation/groups/(\d+)">([^<]+)</a>', html)
+    assert [label for _, label in items] == ["3 open, same words", "2 open, same words"]
+    assert "Something else entirely" not in html
+    first = page(moderator.get(f"/moderation/submissions/{a_wave[0]}"))
+    assert "Open submissions with the same words besides this one: 2." in first
+    assert f'href="/moderation/groups/{items[0][0]}"' in first
+    alone = page(moderator.get(f"/moderation/submissions/{a_wave[5]}"))
+    assert "besides this one" not in alone
+    group = page(moderator.get(f"/moderation/groups/{items[0][0]}"))
+    assert all(ref in group for ref in a_wave[:3]) and a_wave[3] not in group
+
+
+def test_one_answer_reaches_every_open_member_of_a_group_each_audited(moderator, a_wave, mod_rows):
+    key = tuples(mod_rows, "SELECT group_key FROM submissions WHERE reference = ?", (a_wave[0],))[0][0]
+    response = moderator.post(f"/moderation/groups/{key}/answer",
+                              {"body": "قسط اگلے مہینے آئے گی، شناختی کارڈ 35202-1234567-1 ساتھ رکھیں", "language": "ur"})
+    assert response.status_code == 303
+    done = page(moderator.get(response.headers["Location"]))
+    assert "Answer published to 3. Left to other moderators: 0. Still open: 0." in done
+    rows = tuples(mod_rows, "SELECT s.status, a.published, a.body FROM submissions s JOIN answers a ON a.submission_id = s.id"
+                    " WHERE s.group_key = ?", (key,))
+    assert len(rows) == 3 and {(r[0], r[1]) for r in rows} == {("answered", 1)}
+    assert all("35202" not in r[2] for r in rows)                    # numbers masked as on one answer
+    actions = tuples(mod_rows, "SELECT action, count(*) FROM audit_log WHERE action IN ('answer_publish', 'group_answer')"
+                       " GROUP BY action")
+    assert dict(actions) == {"answer_publish": 3, "group_answer": 1}
+    groups = page(moderator.get("/moderation/groups"))
+    assert "3 open" not in groups and "2 open, same words" in groups
+    # Each submitter sees the answer under their own reference.
+    status = moderator.client.get(f"/api/v1/submissions/{a_wave[1]}", headers={"Accept": "application/json"})
+    assert "قسط اگلے مہینے" in status.get_json()["answer"]["body"]
+
+
+def test_group_counts_follow_every_change(moderator, a_wave, mod_rows):
+    key = tuples(mod_rows, "SELECT group_key FROM submissions WHERE reference = ?", (a_wave[0],))[0][0]
+
+    def counts():
+        return tuples(mod_rows, "SELECT open_count, total FROM submission_groups WHERE group_key = ? AND sensitive = 0", (key,))[0]
+
+    assert tuple(counts()) == (3, 3)
+    moderator.post(f"/moderation/submissions/{a_wave[0]}/status", {"status": "closed"})
+    assert tuple(counts()) == (2, 3)
+    moderator.post(f"/moderation/submissions/{a_wave[1]}/sensitive", {"sensitive": "1", "reason": "fraud"})
+    assert tuple(counts()) == (1, 2)
+    moderator.post(f"/moderation/submissions/{a_wave[0]}/status", {"status": "in_review"})
+    assert tuple(counts()) == (2, 2)
+
+
+def test_a_sensitive_member_is_never_answered_with_its_group(admin, a_wave, mod_rows):
+    admin.post(f"/moderation/submissions/{a_wave[2]}/sensitive", {"sensitive": "1", "reason": "fraud"})
+    key = tuples(mod_rows, "SELECT group_key FROM submissions WHERE reference = ?", (a_wave[0],))[0][0]
+    admin.post(f"/moderation/groups/{key}/answer", {"body": "جواب", "language": "ur"})
+    assert tuples(mod_rows, "SELECT status FROM submissions WHERE reference = ?", (a_wave[2],))[0][0] == "new"
+    assert tuples(mod_rows, "SELECT count(*) FROM answers")[0][0] == 2
+
+
+# ---------------------------------------------------------------- claims
+
+def test_a_claim_is_seen_by_others_refuses_them_and_ends_on_answer(mod_app, moderator, admin, submit, mod_rows):
+    reference = submit("When will the Kafalat payment come?")
+    assert moderator.post(f"/moderation/submissions/{reference}/claim", {"action": "claim"}).status_code == 303
+    seen = page(admin.get(f"/moderation/submissions/{reference}"))
+    assert re.search(r"mo holds it until <time", seen)
+    refused = admin.post(f"/moderation/submissions/{reference}/claim", {"action": "claim"})
+    assert refused.status_code == 409
+    assert "mo is working on this one until" in refused.get_data(as_text=True)
+    typed = admin.post(f"/moderation/submissions/{reference}/answer",
+                       {"body": "My own words here", "language": "en", "action": "publish"})
+    assert typed.status_code == 409
+    assert "My own words here" in typed.get_data(as_text=True)
+    assert tuples(mod_rows, "SELECT count(*) FROM answers")[0][0] == 0
+    publish(moderator, reference, "Within the month.")
+    assert tuples(mod_rows, "SELECT count(*) FROM claims")[0][0] == 0
+    assert [r[0] for r in tuples(mod_rows, "SELECT action FROM audit_log WHERE action LIKE 'claim%' ORDER BY id")] == \
+        ["claim", "claim_release"]
+    assert "holds it" not in page(admin.get(f"/moderation/submissions/{reference}"))
+
+
+def test_a_claim_lapses_after_the_setting_and_can_be_let_go(mod_app, moderator, admin, submit, mod_rows):
+    reference = submit("When will the Kafalat payment come?")
+    moderator.post(f"/moderation/submissions/{reference}/claim", {"action": "claim"})
+    until = tuples(mod_rows, "SELECT claimed_at, expires_at FROM claims")[0]
+    minutes = (triage_minutes := mod_app.config["MODERATION_CLAIM_MINUTES"])
+    assert minutes == 20 and until[1] > until[0]
+    conn = sqlite3.connect(mod_app.config["DATABASE"])
+    with conn:
+        conn.execute("UPDATE claims SET expires_at = '2000-01-01T00:00:00Z'")
+    conn.close()
+    assert "holds it" not in page(admin.get(f"/moderation/submissions/{reference}"))
+    assert admin.post(f"/moderation/submissions/{reference}/claim", {"action": "claim"}).status_code == 303
+    assert "You hold it until" in page(admin.get(f"/moderation/submissions/{reference}"))
+    assert admin.post(f"/moderation/submissions/{reference}/claim", {"action": "release"}).status_code == 303
+    assert "Nobody has taken this yet." in page(moderator.get(f"/moderation/submissions/{reference}"))
+    assert triage_minutes == 20
+
+
+def test_a_group_claim_covers_its_members(moderator, admin, a_wave, mod_rows):
+    key = tuples(mod_rows, "SELECT group_key FROM submissions WHERE reference = ?", (a_wave[0],))[0][0]
+    assert moderator.post(f"/moderation/groups/{key}/claim", {"action": "claim"}).status_code == 303
+    assert "mo holds it until" in page(admin.get(f"/moderation/groups/{key}"))
+    assert "mo holds its group until" in page(admin.get(f"/moderation/submissions/{a_wave[1]}"))
+    assert "held by mo" in page(admin.get("/moderation/groups"))
+    refused = admin.post(f"/moderation/groups/{key}/answer", {"body": "جواب", "language": "ur"})
+    assert refused.status_code == 409 and "mo is answering this group until" in refused.get_data(as_text=True)
+    assert admin.post(f"/moderation/submissions/{a_wave[1]}/claim", {"action": "claim"}).status_code == 409
+    assert admin.post(f"/moderation/submissions/{a_wave[1]}/answer",
+                      {"body": "x", "language": "ur", "action": "publish"}).status_code == 409
+    assert tuples(mod_rows, "SELECT count(*) FROM answers")[0][0] == 0
+    # The holder answers the group: the claim ends with it.
+    assert moderator.post(f"/moderation/groups/{key}/answer", {"body": "جواب", "language": "ur"}).status_code == 303
+    assert tuples(mod_rows, "SELECT count(*) FROM claims")[0][0] == 0
+
+
+def test_a_member_another_moderator_holds_is_left_to_them(moderator, admin, a_wave, mod_rows):
+    key = tuples(mod_rows, "SELECT group_key FROM submissions WHERE reference = ?", (a_wave[0],))[0][0]
+    moderator.post(f"/moderation/submissions/{a_wave[0]}/claim", {"action": "claim"})
+    response = admin.post(f"/moderation/groups/{key}/answer", {"body": "جواب", "language": "ur"})
+    assert "Answer published to 2. Left to other moderators: 1. Still open: 1." in page(
+        admin.get(response.headers["Location"]))
+    assert tuples(mod_rows, "SELECT status FROM submissions WHERE reference = ?", (a_wave[0],))[0][0] == "new"
+
+
+def test_the_pages_read_in_urdu(mod_app, a_wave, mod_rows):
+    add_user(mod_app, "urdu", "moderator")
+    staff = Staff(mod_app, "urdu")
+    staff.sign_in()
+    staff.post("/moderation/language", {"language": "ur", "next": "/moderation/"})
+    html = page(staff.get("/moderation/groups"))
+    assert "ایک جیسے پیغامات" in html and "۳ کھلے" in html
+    assert "اس جیسے شائع شدہ جواب" in page(staff.get(f"/moderation/submissions/{a_wave[0]}"))
