@@ -236,3 +236,150 @@ def test_the_pages_read_in_urdu(mod_app, a_wave, mod_rows):
     html = page(staff.get("/moderation/groups"))
     assert "ایک جیسے پیغامات" in html and "۳ کھلے" in html
     assert "اس جیسے شائع شدہ جواب" in page(staff.get(f"/moderation/submissions/{a_wave[0]}"))
+
+
+# ---------------------------------------------------------------- query plans
+
+def statements(app, client, url: str) -> list[str]:
+    """Every SQL statement a GET of `url` runs on this thread's connection."""
+    seen: list[str] = []
+    with app.app_context():
+        db = storage.get_db()
+        db.conn.set_trace_callback(seen.append)
+        try:
+            assert client.get(url).status_code == 200
+        finally:
+            db.conn.set_trace_callback(None)
+    return seen
+
+
+TRIAGE_TABLES = r"\b(submission_groups|claims|answer_search|answer_search_vocab|group_key)\b"
+
+
+def full_scans(app, sql: str) -> list[str]:
+    with app.app_context():
+        plan = [row[3] for row in storage.get_db().conn.execute("EXPLAIN QUERY PLAN " + sql)]
+    # A scan of a table, or of a virtual table with no constraint (index 0), or a sort of
+    # every row. A virtual table with a constraint (MATCH, term =) is a look-up; "SCAN f" walks
+    # the few rows a LIMITed subquery gave.
+    return [step for step in plan
+            if re.match(r"SCAN (?!f$)\w+$", step) or re.match(r"SCAN \w+ VIRTUAL TABLE INDEX 0:", step)
+            or "TEMP B-TREE FOR ORDER BY" in step]
+
+
+def test_triage_pages_never_scan_a_table(mod_app, moderator, admin, a_wave, mod_rows):
+    publish(admin, a_wave[5], "An answer about something else entirely.")
+    key = tuples(mod_rows, "SELECT group_key FROM submissions WHERE reference = ?", (a_wave[0],))[0][0]
+    moderator.post(f"/moderation/groups/{key}/claim", {"action": "claim"})
+    checked = 0
+    for url in ("/moderation/groups", f"/moderation/groups?after={key}&n=3", f"/moderation/groups/{key}",
+                f"/moderation/submissions/{a_wave[1]}", f"/moderation/submissions/{a_wave[3]}?reply_from=1"):
+        for sql in statements(mod_app, moderator, url):
+            if re.search(TRIAGE_TABLES, sql) and sql.lstrip().upper().startswith("SELECT"):
+                assert full_scans(mod_app, sql) == [], (url, sql[:300])
+                checked += 1
+    assert checked >= 12
+
+
+def test_the_backfill_walks_by_id_and_the_groups_index_serves_largest_first(mod_app):
+    with mod_app.app_context():
+        conn = storage.get_db().conn
+        plans = {sql: [r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql, params)] for sql, params in [
+            ("SELECT id, message FROM submissions WHERE id > ? AND id <= ? AND group_key IS NULL", (0, 10)),
+            ("SELECT id FROM answer_search_content WHERE id > ? AND id <= ?", (0, 10)),
+            ("SELECT group_key, open_count FROM submission_groups WHERE sensitive = 0 AND open_count >= 2"
+             " ORDER BY open_count DESC, group_key DESC LIMIT 50", ()),
+            ("SELECT id FROM submissions WHERE group_key = ? AND sensitive = 0 AND status IN ('new', 'in_review')"
+             " ORDER BY received_at LIMIT 1", (1,)),
+        ]}
+    for sql, plan in plans.items():
+        assert not any(re.match(r"SCAN \w+$", step) or "TEMP B-TREE" in step for step in plan), (sql, plan)
+    assert any("submission_groups_largest" in step for plan in plans.values() for step in plan)
+    assert any("submissions_group" in step for plan in plans.values() for step in plan)
+
+
+# ---------------------------------------------------------------- hostile input
+
+HOSTILE = ["9" * 20, "9" * 5000, "-1", "0", "²", "١٢", "1e400", "0x1F", "1%00", "<script>alert(1)</script>"]
+
+
+def test_hostile_input_on_every_triage_route_is_a_clear_4xx_and_changes_nothing(moderator, a_wave, mod_rows):
+    key = tuples(mod_rows, "SELECT group_key FROM submissions WHERE reference = ?", (a_wave[0],))[0][0]
+    before = tuples(mod_rows, "SELECT count(*) FROM audit_log")
+    for value in HOSTILE:
+        assert moderator.get(f"/moderation/groups/{value}").status_code == 404
+        assert moderator.post(f"/moderation/groups/{value}/claim", {"action": "claim"}).status_code == 404
+        assert moderator.post(f"/moderation/groups/{value}/answer", {"body": "x", "language": "ur"}).status_code == 404
+        listing = moderator.get(f"/moderation/groups?after={value}&n={value}")
+        assert listing.status_code in (200, 400) and "<script>alert" not in listing.get_data(as_text=True)
+        shown = moderator.get(f"/moderation/submissions/{a_wave[0]}?reply_from={value}")
+        assert shown.status_code in (200, 400) and "<script>alert" not in shown.get_data(as_text=True)
+        assert moderator.get(f"/moderation/groups/{key}?reply_from={value}&done={value}").status_code in (200, 400)
+    assert moderator.get(f"/moderation/groups/{key + 1}").status_code == 404      # no such group
+    assert tuples(mod_rows, "SELECT count(*) FROM audit_log") == before
+
+    for body, why in (("a\x00b", "characters"), ("x" * 5001, "5,000"), ("   ", "Write an answer")):
+        refused = moderator.post(f"/moderation/groups/{key}/answer", {"body": body, "language": "ur"})
+        assert refused.status_code == 400 and why in refused.get_data(as_text=True), why
+    refused = moderator.post(f"/moderation/groups/{key}/answer", {"body": "جواب", "language": "xx\x00"})
+    assert refused.status_code == 400
+    assert tuples(mod_rows, "SELECT count(*) FROM answers") == [(0,)]
+    # An unknown action claims (the button's default); a claim needs no more than the token.
+    assert moderator.post(f"/moderation/submissions/{a_wave[0]}/claim", {"action": "\x00" * 3}).status_code == 303
+    assert tuples(mod_rows, "SELECT kind FROM claims") == [("submission",)]
+
+
+def test_a_script_in_a_message_or_answer_stays_text_on_triage_pages(admin, submit, mod_rows):
+    first = submit("<script>alert(1)</script> Kafalat payment")
+    publish(admin, first, "<img src=x onerror=alert(1)> Kafalat pays soon")
+    second = submit("<script>alert(1)</script> Kafalat payment")
+    key = tuples(mod_rows, "SELECT group_key FROM submissions WHERE reference = ?", (second,))[0][0]
+    for url in (f"/moderation/submissions/{second}", f"/moderation/groups/{key}", "/moderation/groups"):
+        html = page(admin.get(url))
+        assert "<script>alert" not in html and "<img src=x" not in html
+
+
+# ---------------------------------------------------------------- the migration on an older database
+
+def test_a_database_from_before_triage_gets_its_groups_and_answer_index_in_batches(tmp_path):
+    from feedback_api.storage import migrations
+
+    path = str(tmp_path / "old.sqlite3")
+    db = storage.connect(path)
+    migrations._set.apply(db, stop_before="0008_triage")       # the previous version's schema
+    stamp = "2026-01-01T00:00:00Z"
+    messages = ["میری قسط کب آئے گی؟", "ميري قسط كب آئے گي", "Card blocked", "card BLOCKED!"] * 3 + ["alone"]
+    with db.conn:
+        for n, message in enumerate(messages, 1):
+            db.conn.execute(
+                "INSERT INTO submissions (reference, kind, component, language, message, message_hash, received_at,"
+                " updated_at) VALUES (?, 'question', 'general', 'ur', ?, 'h', ?, ?)", (f"R{n}", message, stamp, stamp))
+        db.conn.execute("INSERT INTO answers (submission_id, body, language, published, created_at, updated_at,"
+                        " published_at) VALUES (13, 'alone answer words', 'ur', 1, ?, ?, ?)", (stamp, stamp, stamp))
+    db.close()
+    assert "0008_triage" in migrations.migrate(path)
+    db = storage.connect(path)
+    try:
+        assert db.conn.execute("SELECT count(*) FROM submissions WHERE group_key IS NULL").fetchone()[0] == 13
+        batches = []
+        assert triage.backfill(db, batch=5, pause=0, report=lambda done, target: batches.append(done)) == 14
+        assert batches == [5, 10, 13, 1]              # submissions by id, then the answers
+        assert db.conn.execute("SELECT count(*) FROM submissions WHERE group_key IS NULL").fetchone()[0] == 0
+        sizes = [r[0] for r in db.conn.execute(
+            "SELECT open_count FROM submission_groups WHERE open_count >= 2 ORDER BY open_count DESC")]
+        assert sizes == [6, 6]
+        found = triage.similar_answers(db, {"id": 99, "message": "the alone answer", "language": "ur"})
+        assert [a["body"] for a in found] == ["alone answer words"]
+        assert triage.backfill(db, pause=0) == 0          # repeatable: nothing left
+        # An answer published after the migration is searchable at once (the trigger).
+        with db.conn:
+            db.conn.execute("INSERT INTO answers (submission_id, body, language, published, created_at, updated_at)"
+                            " VALUES (1, 'qist next week', 'ur', 1, ?, ?)", (stamp, stamp))
+        assert triage.similar_answers(db, {"id": 99, "message": "qist", "language": "ur"})[0]["body"] == "qist next week"
+        with db.conn:
+            db.conn.execute("UPDATE answers SET published = 0 WHERE submission_id = 1")
+        assert triage.similar_answers(db, {"id": 99, "message": "qist", "language": "ur"}) == []
+        with db.conn:   # the index agrees with what it was built from (raises if not)
+            db.conn.execute("INSERT INTO answer_search (answer_search, rank) VALUES ('integrity-check', 1)")
+    finally:
+        db.close()
