@@ -135,7 +135,7 @@ def run_wrk(url: str, path: str, script: Path | None, duration: int, connections
     cpu_before = group_cpu_seconds(pgid) if pgid else 0.0
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60).stdout
     cpu = group_cpu_seconds(pgid) - cpu_before if pgid else 0.0
-    latency = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)$", out, re.M))
+    latency = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)\s*$", out, re.M))
     requests_done = int(re.search(r"(\d+) requests in", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)

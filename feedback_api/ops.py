@@ -11,6 +11,7 @@ from flask import Blueprint, Flask, current_app, jsonify
 from flask.cli import with_appcontext
 
 from . import storage
+from .storage import counts
 
 bp = Blueprint("ops", __name__)
 
@@ -68,6 +69,27 @@ def init_db_command():
     path = current_app.config["DATABASE"]
     applied = storage.migrate(path)
     click.echo(f"{path}: applied {', '.join(applied)}" if applied else f"{path}: up to date")
+    count_earlier(path)
+
+
+def count_earlier(path: str) -> None:
+    """Count submissions stored before the moderation figures existed (batched: the service
+    may run meanwhile; see storage/counts.py)."""
+    db = storage.connect(path)
+    try:
+        counted = counts.backfill(db)
+    finally:
+        db.close()
+    if counted:
+        click.echo(f"{path}: counted {counted} earlier submissions into the moderation figures")
+
+
+@click.command("count-earlier")
+@with_appcontext
+def count_earlier_command():
+    """Build the moderation figures of submissions stored before they existed (init-db and
+    gunicorn's start run this; safe to run again or alongside the service)."""
+    count_earlier(current_app.config["DATABASE"])
 
 
 @click.command("backup")
@@ -86,3 +108,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.cli.add_command(init_db_command)
     app.cli.add_command(backup_command)
+    app.cli.add_command(count_earlier_command)

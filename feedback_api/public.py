@@ -103,8 +103,9 @@ def create_submission():
     except validation.RequestError as exc:
         return error_response(exc.status, exc.code)
     cfg = current_app.config
-    clean, errors = validation.submission(data, cfg, requested_language())
-    lang = clean["language"] or requested_language()
+    fallback = requested_language(data)  # the body's language when it names one: no header parsing
+    clean, errors = validation.submission(data, cfg, fallback)
+    lang = clean["language"] or fallback
     if errors:
         if from_form:
             return feedback_form_page(lang, validation.form_values(data), errors, 400)

@@ -3,14 +3,12 @@ reset a password, clear their failed sign-in limits) and read the audit log with
 Every view here is admin-only."""
 from __future__ import annotations
 
-import math
-
 from flask import abort, redirect, request, url_for
 
 from .. import references, storage
 from ..storage import audit as audit_log, moderation as sm
 from . import bp, locale, passwords, security, signin_limits
-from .views import page_number, page_size, render, valid_date, viewer
+from .views import cursor, page_size, render, valid_date, viewer
 
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
 
@@ -99,9 +97,10 @@ def audit():
         "date_to": valid_date(args.get("date_to")),
     }
     db = storage.get_db()
-    page = page_number()
-    rows, total = audit_log.entries(db, filters, page_size(), (page - 1) * page_size())
-    return render("audit.html", rows=rows, total=total, page=page, filters=filters,
-                  pages=max(1, math.ceil(total / page_size())), actions=audit_log.actions(db),
+    after, before = cursor("after"), cursor("before")
+    rows, newer, older = audit_log.entries(db, filters, page_size(), after=after, before=before)
+    total, capped = audit_log.count(db, filters)
+    return render("audit.html", rows=rows, total=total, capped=capped, newer=newer, older=older,
+                  filters=filters, actions=audit_log.actions(db),
                   users=[u["username"] for u in sm.list_users(db)],
                   query={k: v for k, v in filters.items() if v})

@@ -22,38 +22,54 @@ FREE_TEXT = ("message", "district", "page", "answer", "notes", "comment")
 PERSONAL = ("name", "contact", "consent_to_contact")
 
 
-def _clean(row: dict) -> dict:
-    for key in FREE_TEXT:
-        if key in row:
-            row[key] = text.mask_numbers(row[key])
-    return row
+def _cleaned(parts):
+    """Column names, then each row as a list with free text masked."""
+    names = next(parts)
+    yield names
+    masked = [i for i, name in enumerate(names) if name in FREE_TEXT]
+    mask = text.mask_numbers
+    for rows in parts:
+        batch = []
+        for row in rows:
+            row = list(row)
+            for i in masked:
+                if row[i] is not None:
+                    row[i] = mask(row[i])
+            batch.append(row)
+        yield batch
 
 
-def csv_stream(rows, empty_header: str = "reference"):
-    """CSV of dict rows, free text masked, every cell quoted and neutralised (OWASP)."""
+def csv_stream(parts):
+    """CSV of `parts` (column names, then batches of rows: what the storage export_rows yield),
+    free text masked, every cell quoted and neutralised (OWASP). One chunk per batch: one per
+    row made the export CPU-bound."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-    header_done = False
-    yield "\ufeff"  # so that spreadsheets read the file as UTF-8 (Urdu stays Urdu)
-    for row in rows:
-        if not header_done:
-            writer.writerow(list(row))
-            header_done = True
-        writer.writerow([text.neutral_cell(v) for v in _clean(row).values()])
+    neutral, starts = text.neutral_cell, text.FORMULA_STARTS
+    parts = _cleaned(parts)
+    writer.writerow(next(parts))
+    yield "\ufeff" + buffer.getvalue()  # the BOM: spreadsheets then read the file as UTF-8
+    buffer.seek(0)
+    buffer.truncate()
+    for batch in parts:
+        writer.writerows([v if type(v) is str and not v.startswith(starts) else neutral(v) for v in row]
+                         for row in batch)
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
-    if not header_done:
-        writer.writerow([empty_header])
-        yield buffer.getvalue()
 
 
-def json_stream(rows):
+def json_stream(parts):
+    parts = _cleaned(parts)
+    names = next(parts)
     yield "["
     first = True
-    for row in rows:
-        yield ("" if first else ",") + "\n" + json.dumps(_clean(row), ensure_ascii=False)
-        first = False
+    for batch in parts:
+        chunk = []
+        for row in batch:
+            chunk.append(("" if first else ",") + "\n" + json.dumps(dict(zip(names, row)), ensure_ascii=False))
+            first = False
+        yield "".join(chunk)
     yield "\n]\n"
 
 

@@ -3,7 +3,6 @@ counts per status, and bulk actions (mark spam, close, set a code) on a selectio
 Admins reach the sensitive queue with ?sensitive=1; nobody else ever sees those rows."""
 from __future__ import annotations
 
-import math
 from urllib.parse import parse_qsl, urlsplit
 
 from flask import abort, redirect, request, url_for
@@ -13,7 +12,7 @@ from .. import storage, text
 from ..urls import row_ids
 from ..storage import moderation as sm
 from . import bp, coding, security
-from .views import page_number, page_size, parse_filters, query_args, render, viewer
+from .views import cursor, page_size, parse_filters, query_args, render, viewer
 
 MAX_BULK = 2000  # one transaction; a bigger wave takes a second click
 BULK_ACTIONS = {"spam": {"status": "spam"}, "close": {"status": "closed"},
@@ -29,15 +28,19 @@ def district_choices(db) -> list[str]:
 
 @bp.get("/")
 def queue():
+    """One page of the queue. Paging is by position in the queue (after=/before= the id of the
+    row at the page's edge, last=1 for the end), not by page number: a page deep in a million
+    rows costs what the first does."""
     filters = parse_filters(request.args)
     db = storage.get_db()
-    page = page_number()
-    rows, total = sm.queue(db, filters, viewer(), page_size(), (page - 1) * page_size())
-    pages = max(1, math.ceil(total / page_size()))
-    return render("queue.html", rows=rows, total=total, page=page, pages=pages, filters=filters,
-                  counts=sm.status_counts(db, filters, viewer()), districts=district_choices(db),
-                  query_args=query_args,
-                  next_url=url_for("moderation.queue", page=page if page > 1 else None, **query_args(filters)),
+    after, before, last = cursor("after"), cursor("before"), request.args.get("last") == "1"
+    rows, newer, older = sm.queue(db, filters, viewer(), page_size(), after=after, before=before, last=last)
+    counts, capped = sm.status_counts(db, filters, viewer())
+    here = {"after": after} if after else {"before": before} if before else {"last": "1"} if last else {}
+    return render("queue.html", rows=rows, total=counts.get(filters["status"], 0), capped=capped,
+                  newer=newer, older=older, filters=filters, counts=counts,
+                  districts=district_choices(db), query_args=query_args,
+                  next_url=url_for("moderation.queue", **here, **query_args(filters)),
                   bulk_done=request.args.get("done"))
 
 

@@ -69,7 +69,7 @@ def ratings_export(fmt):
     db = storage.get_db()
     audit.append(db, viewer()["id"], "export_ratings", None, None, {"format": fmt, "filters": query(filters)})
     rows = storage_ratings.export_rows(db, filters)
-    body = csv_stream(rows, empty_header="created_at") if fmt == "csv" else json_stream(rows)
+    body = csv_stream(rows) if fmt == "csv" else json_stream(rows)
     response = Response(stream_with_context(body), mimetype="text/csv" if fmt == "csv" else "application/json")
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%MZ")
     response.headers["Content-Disposition"] = f'attachment; filename="page-ratings-{stamp}.{fmt}"'

@@ -11,7 +11,7 @@ from flask import Flask, current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError
 
 from .. import i18n, storage, text, validation
-from ..urls import whole_number
+from ..urls import SQLITE_MAX_INTEGER, whole_number
 from ..storage import moderation as sm
 from . import bp, coding, locale, security
 
@@ -143,6 +143,12 @@ def changes(entry: dict) -> list[tuple[str, str | None, str]]:
             for key in sorted(set(before) | set(after))]
 
 
+def count(value: int, capped: bool = False) -> str:
+    """A count as shown, in the reader's digits: 12,345; "10,000+" when counting stopped there
+    (see status_counts)."""
+    return locale.digits(f"{value:,}+" if capped else f"{value:,}")
+
+
 def action_name(action: str) -> str:
     """An audit action in the reader's language where the strings have it, else as stored."""
     try:
@@ -153,7 +159,7 @@ def action_name(action: str) -> str:
 
 def init_jinja(app: Flask) -> None:
     app.jinja_env.filters.update(show=text.show_text, private=private, masked=text.mask_numbers, changes=changes,
-                                 without_bidi=text.without_bidi, **locale.template_filters())
+                                 without_bidi=text.without_bidi, count=count, **locale.template_filters())
     app.jinja_env.globals.update(lang_dir=lang_dir, action_name=action_name, **locale.template_globals())
 
 
@@ -229,8 +235,9 @@ def page_size() -> int:
     return int(current_app.config["MODERATION_PAGE_SIZE"])
 
 
-def page_number() -> int:
-    return whole_number(request.args.get("page"), 1, 99999, default=1)
+def cursor(name: str) -> int | None:
+    """A keyset paging position from the query string (the id of the row at a page's edge)."""
+    return whole_number(request.args.get(name), 1, SQLITE_MAX_INTEGER)
 
 
 def render(template: str, **context) -> str:

@@ -6,6 +6,7 @@
     submissions  the public service's writes and reads (submissions, ratings, status)
     safety       backups, restore, retention
     moderation   accounts, sessions, the queue, answers, exports, the dashboard
+    counts       moderation figures kept per week by triggers (queue counts, dashboard)
     triage       similar published answers, duplicate groups, claims
     feed         the public feed, "you said, we did", the district digest
 
@@ -14,7 +15,7 @@ are the ones most callers need; the rest are used from their module.
 """
 from __future__ import annotations
 
-from . import audit, migrations, safety, submissions  # noqa: F401
+from . import audit, counts, migrations, safety, submissions  # noqa: F401
 from .db import (StorageBusy, StorageError, ago, close_thread_connections, connect, fault,  # noqa: F401
                  get_db, immediate, note_fault, now)
 from .migrations import check, latest, migrate, pending, probe_write, schema_version  # noqa: F401

@@ -29,25 +29,57 @@ def append(db: Database, user_id, action: str, submission_id=None, before=None, 
         record(db, user_id, action, submission_id, before, after, detail)
 
 
-def entries(db: Database, filters: dict, limit: int, offset: int) -> tuple[list[dict], int]:
-    """One page of the log, newest first, and how many entries match `filters` in all."""
-    known = {"user": "u.username = :user", "action": "l.action = :action",
-             "reference": "s.reference = :reference", "date_from": "l.at >= :date_from",
-             "date_to": "l.at <= :date_to"}
-    params = {key: filters[key] for key in known if filters.get(key)}
+COUNT_CAP = 10000
+
+# Each filter a term one index serves (action, user, submission, time).
+_FILTERS = {"user": "l.user_id = (SELECT id FROM users WHERE username = :user)",
+            "action": "l.action = :action",
+            "reference": "l.submission_id = (SELECT id FROM submissions WHERE reference = :reference)",
+            "date_from": "l.at >= :date_from", "date_to": "l.at <= :date_to"}
+
+
+def _where(filters: dict) -> tuple[str, dict]:
+    params = {key: filters[key] for key in _FILTERS if filters.get(key)}
     if "date_from" in params:
         params["date_from"] += "T00:00:00Z"
     if "date_to" in params:
         params["date_to"] += "T23:59:59Z"
-    where = " AND ".join(["1 = 1", *(known[key] for key in params)])
-    joins = " FROM audit_log l LEFT JOIN users u ON u.id = l.user_id LEFT JOIN submissions s ON s.id = l.submission_id"
-    total = db.conn.execute(f"SELECT count(*) AS n{joins} WHERE {where}", params).fetchone()["n"]
+    return " AND ".join(["1 = 1", *(_FILTERS[key] for key in params)]), params
+
+
+def entries(db: Database, filters: dict, limit: int, after: int | None = None,
+            before: int | None = None) -> tuple[list[dict], bool, bool]:
+    """One page, newest first: the first, the one after entry `after` or before `before`
+    (keyset paging: no OFFSET). Returns (rows, newer entries exist, older entries exist)."""
+    where, params = _where(filters)
+    if after:
+        where, params["edge"] = where + " AND l.id < :edge", after
+    elif before:
+        where, params["edge"] = where + " AND l.id > :edge", before
     rows = dicts(db.conn.execute(
-        f"SELECT l.id, l.at, l.action, l.before, l.after, l.detail, u.username, s.reference{joins}"
-        f" WHERE {where} ORDER BY l.id DESC LIMIT :limit OFFSET :offset",
-        {**params, "limit": limit, "offset": offset}))
-    return rows, total
+        "SELECT l.id, l.at, l.action, l.before, l.after, l.detail, u.username, s.reference"
+        " FROM audit_log l LEFT JOIN users u ON u.id = l.user_id LEFT JOIN submissions s ON s.id = l.submission_id"
+        f" WHERE {where} ORDER BY l.id {'ASC' if before else 'DESC'} LIMIT :limit", {**params, "limit": limit + 1}))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if before:
+        rows.reverse()
+        return rows, more, True
+    return rows, bool(after), more
+
+
+def count(db: Database, filters: dict) -> tuple[int, bool]:
+    """Entries matching, counted up to COUNT_CAP (then capped: "10,000+")."""
+    where, params = _where(filters)
+    n = db.conn.execute(f"SELECT count(*) AS n FROM (SELECT 1 FROM audit_log l WHERE {where} LIMIT :cap)",
+                        {**params, "cap": COUNT_CAP + 1}).fetchone()["n"]
+    return min(n, COUNT_CAP), n > COUNT_CAP
 
 
 def actions(db: Database) -> list[str]:
-    return [r["action"] for r in db.conn.execute("SELECT DISTINCT action FROM audit_log ORDER BY action")]
+    """The actions in the log, one index step each (a loose scan of audit_log_action), not a
+    read of every entry."""
+    return [r["action"] for r in db.conn.execute(
+        "WITH RECURSIVE seen(action) AS (SELECT min(action) FROM audit_log UNION ALL"
+        " SELECT (SELECT min(action) FROM audit_log WHERE action > seen.action) FROM seen"
+        " WHERE seen.action IS NOT NULL) SELECT action FROM seen WHERE action IS NOT NULL")]

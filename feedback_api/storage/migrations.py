@@ -322,8 +322,26 @@ BEGIN SELECT RAISE(ABORT, 'a listed answer needs its public question'); END;
 """)
 
 
-@migration("0008_triage")
-def _m0008_triage(db: Database) -> None:
+@migration("0008_moderation_scale")
+def _m0008_moderation_scale(db: Database) -> None:
+    """Two queue indexes (built here: a few seconds per million rows), the moderation figures'
+    tables and the triggers that keep them; rows that existed already are counted afterwards,
+    in batches, by `counts.backfill()` (storage/counts.py says why)."""
+    from . import counts
+    db.executescript(counts.INDEXES + counts.schema_sql())
+
+
+@migration("0009_audit_log_indexes")
+def _m0009_audit_log_indexes(db: Database) -> None:
+    """The audit log filtered by action or by user walks an index newest first."""
+    db.executescript("""
+CREATE INDEX audit_log_action ON audit_log (action);
+CREATE INDEX audit_log_user ON audit_log (user_id);
+""")
+
+
+@migration("0010_triage")
+def _m0010_triage(db: Database) -> None:
     """Duplicate groups, the search over published answers and claims (storage/triage.py):
     tables, indexes and triggers only (instant); existing rows get their group key and
     existing answers their index from `triage.backfill()`, in batches, beside the service."""
@@ -414,7 +432,6 @@ CREATE TABLE claims (
     expires_at TEXT NOT NULL,
     PRIMARY KEY (kind, subject)
 ) WITHOUT ROWID;
-
 
 -- Full-text search re-indexed a message on every update of its row (a status change, now a
 -- group key); only a change of the message itself needs it.

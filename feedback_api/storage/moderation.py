@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import statistics
 
 from sqlite_utils import Database
 
-from . import audit
+from . import audit, counts
 from .db import dicts as _dicts, immediate, now, one as _one
 
 QUEUE_ORDER = "s.received_at DESC, s.id DESC"
@@ -137,15 +136,17 @@ def fts_query(db: Database, text: str) -> str | None:
 
 def _where(db: Database, filters: dict, viewer: dict) -> tuple[str, list]:
     """WHERE clause for the queue, exports and counts. Known keys only; values were checked by
-    the view (choices) or are bound as parameters."""
+    the view (choices) or are bound as parameters. A unary + keeps SQLite from using an index
+    for a term that matches most rows (open, not sensitive): it then walks the index of the
+    filter that narrows, or received_at's, in the queue's order, and stops after one page."""
     clauses, params = [], []
     if viewer.get("role") == "admin" and filters.get("sensitive"):
-        clauses.append("s.sensitive = 1")
+        clauses.append("+s.sensitive = 1")
     else:
-        clauses.append("s.sensitive = 0")  # sensitive cases live only in the admins' queue
+        clauses.append("+s.sensitive = 0")  # sensitive cases live only in the admins' queue
     status = filters.get("status")
     if status == "open":
-        clauses.append("s.status IN ('new', 'in_review')")
+        clauses.append("+s.status IN ('new', 'in_review')")
     elif status and status != "all":
         clauses.append("s.status = ?")
         params.append(status)
@@ -175,17 +176,58 @@ QUEUE_COLUMNS = ("s.id, s.reference, s.kind, s.component, s.language, s.message,
                  " s.gathered_on, s.first_answered_at, s.spam_reason")
 
 
-def queue(db: Database, filters: dict, viewer: dict, limit: int, offset: int) -> tuple[list[dict], int]:
-    """One page of the queue, newest first (or oldest first: filters["order"] == "oldest"),
-    and the number of rows matching."""
-    where, params = _where(db, filters, viewer)
-    order = OLDEST_FIRST if filters.get("order") == "oldest" else QUEUE_ORDER
-    total = db.conn.execute(f"SELECT count(*) FROM submissions s WHERE {where}", params).fetchone()[0]
+COUNT_CAP = 10000  # counting further than this is not worth a slow page: "10,000+"
+
+
+def _source(db: Database, filters: dict, viewer: dict, descending: bool) -> tuple[str, str, list, str]:
+    """(FROM, WHERE, params, ORDER BY) for the queue's rows in its order or the reverse. A
+    search walks the full-text index newest match first (rowid order, which is arrival order:
+    received_at is the time of the insert) and stops after one page; anything else walks an
+    index in (received_at, id) order."""
+    match = fts_query(db, filters["q"]) if filters.get("q") else None
+    where, params = _where(db, {**filters, "q": None}, viewer)
+    direction = "DESC" if descending else "ASC"
+    if match:
+        # CROSS JOIN: the search drives, whatever index a filter offers.
+        return ("submissions_fts f CROSS JOIN submissions s ON s.id = f.rowid",
+                f"submissions_fts MATCH ? AND {where}", [match, *params], f"f.rowid {direction}")
+    return "submissions s", where, params, f"s.received_at {direction}, s.id {direction}"
+
+
+def queue(db: Database, filters: dict, viewer: dict, limit: int, after: int | None = None,
+          before: int | None = None, last: bool = False) -> tuple[list[dict], bool, bool]:
+    """One page of the queue, newest first (or oldest first: filters["order"] == "oldest"):
+    the first page, the page after the row with id `after`, the page before `before`, or the
+    last page. Keyset paging: no OFFSET, so page 200 costs what page 1 does, and rows with the
+    same received_at are ordered by id, never shown twice or skipped.
+    Returns (rows, newer rows exist, older rows exist) - "newer"/"older" in the page's order."""
+    newest_first = filters.get("order") != "oldest"
+    forward = not (before or last)                 # fetching in the order shown
+    descending = newest_first == forward
+    source, where, params, order = _source(db, filters, viewer, descending)
+    cursor = after or before
+    if cursor:
+        key = db.conn.execute("SELECT received_at, id FROM submissions WHERE id = ?", [cursor]).fetchone()
+        if key is None:
+            cursor = None
+        elif source.startswith("submissions_fts"):
+            where += f" AND f.rowid {'<' if descending else '>'} ?"
+            params.append(key[1])
+        else:
+            where += f" AND (s.received_at, s.id) {'<' if descending else '>'} (?, ?)"
+            params += list(key)
     rows = _dicts(db.conn.execute(
         f"SELECT {QUEUE_COLUMNS}, (SELECT published FROM answers a WHERE a.submission_id = s.id) AS published"
-        f" FROM submissions s WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
-        [*params, limit, offset]))
-    return rows, total
+        f" FROM {source} WHERE {where} ORDER BY {order} LIMIT ?", [*params, limit + 1]))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if not forward:
+        rows.reverse()
+    if last:
+        return rows, more, False
+    if before and cursor:
+        return rows, more, True
+    return rows, bool(after and cursor), more
 
 
 def matching_ids(db: Database, filters: dict, viewer: dict, limit: int) -> list[int]:
@@ -195,25 +237,42 @@ def matching_ids(db: Database, filters: dict, viewer: dict, limit: int) -> list[
         f"SELECT s.id FROM submissions s WHERE {where} ORDER BY {QUEUE_ORDER} LIMIT ?", [*params, limit])]
 
 
-def status_counts(db: Database, filters: dict, viewer: dict) -> dict:
-    """Rows per status under the current filters (the status filter itself left out)."""
-    where, params = _where(db, {**filters, "status": None}, viewer)
-    counts = dict(db.conn.execute(
-        f"SELECT s.status, count(*) FROM submissions s WHERE {where} GROUP BY s.status", params).fetchall())
-    counts["open"] = counts.get("new", 0) + counts.get("in_review", 0)
-    counts["all"] = sum(v for k, v in counts.items() if k != "open")
-    return counts
+def status_counts(db: Database, filters: dict, viewer: dict) -> tuple[dict, bool]:
+    """Rows per status under the current filters (the status filter itself left out), and
+    whether they are capped. Exact, from the counts kept per week and dimension, when the
+    filters are at most one dimension and no dates or search; otherwise counted among the newest
+    COUNT_CAP + 1 matching rows (capped: each figure is then "at least")."""
+    sensitive = 1 if viewer.get("role") == "admin" and filters.get("sensitive") else 0
+    dims = [d for d in counts.DIMENSIONS if filters.get(d)]
+    capped = False
+    plain = not (filters.get("q") or filters.get("date_from") or filters.get("date_to"))
+    if plain and len(dims) <= 1 and counts.complete(db):
+        dim, value = (dims[0], filters[dims[0]]) if dims else ("all", "")
+        tally = counts.status_counts(db, dim, value, sensitive)
+    else:
+        source, where, params, order = _source(db, {**filters, "status": None}, viewer, True)
+        statuses = [r[0] for r in db.conn.execute(
+            f"SELECT s.status FROM {source} WHERE {where} ORDER BY {order} LIMIT ?",
+            [*params, COUNT_CAP + 1])]
+        capped = len(statuses) > COUNT_CAP
+        tally = {}
+        for status in statuses[:COUNT_CAP]:
+            tally[status] = tally.get(status, 0) + 1
+    tally = {k: v for k, v in tally.items() if v}
+    tally["open"] = tally.get("new", 0) + tally.get("in_review", 0)
+    tally["all"] = sum(v for k, v in tally.items() if k != "open")
+    return tally, capped
 
 
 def sensitive_waiting(db: Database) -> int:
+    if counts.complete(db):
+        return counts.sensitive_waiting(db)
     return db.conn.execute("SELECT count(*) FROM submissions WHERE sensitive = 1 AND status IN"
                            " ('new', 'in_review')").fetchone()[0]
 
 
 def districts(db: Database) -> list[str]:
-    return [r[0] for r in db.conn.execute(
-        "SELECT district FROM submissions WHERE district IS NOT NULL AND sensitive = 0"
-        " GROUP BY district COLLATE NOCASE ORDER BY count(*) DESC LIMIT 300").fetchall()]
+    return counts.districts(db)
 
 
 # ---------------------------------------------------------------- one submission
@@ -387,9 +446,10 @@ def unpublish_answer(db: Database, submission_id: int, user_id: int) -> bool:
 
 # ---------------------------------------------------------------- export
 
-def export_rows(db: Database, filters: dict, viewer: dict, personal: bool):
-    """Every row of the current filter (no paging), in the queue's order, as dicts; contact columns
-    only when `personal` (an admin asked for them). A generator: large exports stream."""
+def export_rows(db: Database, filters: dict, viewer: dict, personal: bool, batch: int = 1000):
+    """Every row of the current filter (no paging), in the queue's order: the column names,
+    then lists of row tuples of up to `batch` each; contact columns only when `personal` (an
+    admin asked for them). A generator over one cursor: memory stays flat however many rows."""
     where, params = _where(db, filters, viewer)
     personal_cols = ", c.name, c.contact, c.consent_to_contact" if personal else ""
     cursor = db.conn.execute(
@@ -406,56 +466,51 @@ def export_rows(db: Database, filters: dict, viewer: dict, personal: bool):
         + (" LEFT JOIN contacts c ON c.submission_id = s.id" if personal else "")
         + f" WHERE {where} ORDER BY {OLDEST_FIRST if filters.get('order') == 'oldest' else QUEUE_ORDER}",
         params)
-    names = [d[0] for d in cursor.description]
-    for row in cursor:
-        yield dict(zip(names, row))
+    yield [d[0] for d in cursor.description]
+    while True:
+        rows = cursor.fetchmany(batch)
+        if not rows:
+            return
+        yield rows
 
 
 # ---------------------------------------------------------------- dashboard
 
-def _week(stamp: str) -> str:
-    day = dt.date.fromisoformat(stamp[:10])
-    monday = day - dt.timedelta(days=day.weekday())
-    return monday.isoformat()
-
-
 def dashboard(db: Database, since: str, include_sensitive: bool) -> dict:
     """Figures for the dashboard since `since` (a date): per week and dimension, open versus
-    answered, median hours to first answer, the oldest waiting. Spam is left out."""
-    sens = "" if include_sensitive else " AND sensitive = 0"
-    rows = db.conn.execute(
-        "SELECT received_at, component, kind, language, COALESCE(district, ''), channel, status,"
-        f" first_answered_at FROM submissions WHERE status != 'spam' AND received_at >= ?{sens}",
-        [since + "T00:00:00Z"]).fetchall()
+    answered, median hours to first answer, the oldest waiting. Spam is left out. Read from
+    the counts kept as submissions change (storage/counts.py), never from every row."""
     dims = ("component", "kind", "language", "district", "channel")
     weeks: dict[str, int] = {}
-    by_dim = {d: {} for d in dims}
+    by_dim: dict[str, dict] = {d: {} for d in dims}
     states = {"open": 0, "answered": 0, "closed": 0}
     open_by_week: dict[str, int] = {}
     answered_by_week: dict[str, int] = {}
-    hours = []
-    for received, component, kind, language, district, channel, status, answered in rows:
-        week = _week(received)
-        weeks[week] = weeks.get(week, 0) + 1
-        for dim, value in zip(dims, (component, kind, language, district, channel)):
+    for dim, value, week, status, n in counts.week_counts(db, since, dims, include_sensitive):
+        if dim != "all":
             per = by_dim[dim].setdefault(value, {})
-            per[week] = per.get(week, 0) + 1
+            per[week] = per.get(week, 0) + n
+            continue
+        weeks[week] = weeks.get(week, 0) + n
         if status in OPEN_STATUSES:
-            states["open"] += 1
-            open_by_week[week] = open_by_week.get(week, 0) + 1
+            states["open"] += n
+            open_by_week[week] = open_by_week.get(week, 0) + n
         elif status == "answered":
-            states["answered"] += 1
-            answered_by_week[week] = answered_by_week.get(week, 0) + 1
+            states["answered"] += n
+            answered_by_week[week] = answered_by_week.get(week, 0) + n
         else:
-            states["closed"] += 1
-        if answered:
-            delta = (dt.datetime.fromisoformat(answered.replace("Z", "+00:00"))
-                     - dt.datetime.fromisoformat(received.replace("Z", "+00:00")))
-            hours.append(delta.total_seconds() / 3600)
-    oldest = _dicts(db.conn.execute(
-        "SELECT reference, received_at, status, sensitive FROM submissions WHERE status IN ('new', 'in_review')"
-        f"{sens} ORDER BY received_at, id LIMIT 5"))
+            states["closed"] += n
+    hours = counts.answer_hours(db, since, include_sensitive)
+    sens = "" if include_sensitive else " AND sensitive = 0"
+    # One short walk of (status, received_at) per open status, merged here: never a sort of
+    # every open row.
+    oldest = sorted((row for status in OPEN_STATUSES for row in _dicts(db.conn.execute(
+        "SELECT reference, received_at, status, sensitive, id FROM submissions"
+        f" WHERE status = ?{sens} ORDER BY received_at, id LIMIT 5", [status]))),
+        key=lambda r: (r["received_at"], r["id"]))[:5]
+    done_to, target = counts.progress(db)
     return {"weeks": weeks, "by_dim": by_dim, "states": states, "open_by_week": open_by_week,
             "answered_by_week": answered_by_week,
-            "median_hours_to_answer": statistics.median(hours) if hours else None,
-            "answered_count": len(hours), "oldest": oldest, "total": len(rows)}
+            "median_hours_to_answer": counts.median_hours(hours),
+            "answered_count": sum(n for _, n in hours), "oldest": oldest, "total": sum(weeks.values()),
+            "counted_share": 1.0 if done_to >= target else done_to / target}

@@ -73,15 +73,16 @@ def pages(db: Database, since: str) -> list[str]:
         [since + "T00:00:00Z"])]
 
 
-def export_rows(db: Database, filters: dict):
-    """Every rating under the filters, oldest first, without client hash or id."""
+def export_rows(db: Database, filters: dict, batch: int = 1000):
+    """Every rating under the filters, oldest first, without client hash or id: the column
+    names, then lists of up to `batch` rows (memory stays flat however many)."""
     where, params = _where(filters)
     cursor = db.conn.execute(
         f"SELECT created_at, page, language, helpful, comment FROM ratings WHERE {where} ORDER BY created_at, id",
         params)
-    names = [d[0] for d in cursor.description]
-    for row in cursor:
-        yield dict(zip(names, row))
+    yield [d[0] for d in cursor.description]
+    while rows := cursor.fetchmany(batch):
+        yield rows
 
 
 def summary(db: Database, since: str, min_ratings: int = 5) -> dict:
