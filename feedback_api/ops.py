@@ -11,7 +11,7 @@ from flask import Blueprint, Flask, current_app, jsonify
 from flask.cli import with_appcontext
 
 from . import storage
-from .storage import counts
+from .storage import counts, triage
 
 bp = Blueprint("ops", __name__)
 
@@ -73,22 +73,27 @@ def init_db_command():
 
 
 def count_earlier(path: str) -> None:
-    """Count submissions stored before the moderation figures existed (batched: the service
-    may run meanwhile; see storage/counts.py)."""
+    """Count submissions stored before the moderation figures existed, and give them their
+    duplicate group and older answers their place in the answer search (batched: the service
+    may run meanwhile; see storage/counts.py and storage/triage.py)."""
     db = storage.connect(path)
     try:
         counted = counts.backfill(db)
+        grouped = triage.backfill(db)
     finally:
         db.close()
     if counted:
         click.echo(f"{path}: counted {counted} earlier submissions into the moderation figures")
+    if grouped:
+        click.echo(f"{path}: grouped or indexed {grouped} earlier submissions and answers for triage")
 
 
 @click.command("count-earlier")
 @with_appcontext
 def count_earlier_command():
-    """Build the moderation figures of submissions stored before they existed (init-db and
-    gunicorn's start run this; safe to run again or alongside the service)."""
+    """Build the moderation figures, duplicate groups and answer search of what was stored
+    before they existed (init-db and gunicorn's start run this; safe to run again or
+    alongside the service)."""
     count_earlier(current_app.config["DATABASE"])
 
 

@@ -116,6 +116,11 @@ def test_groups_are_listed_largest_first_and_a_submission_links_its_group(modera
     assert "besides this one" not in alone
     group = page(moderator.get(f"/moderation/groups/{items[0][0]}"))
     assert all(ref in group for ref in a_wave[:3]) and a_wave[3] not in group
+    # The queue marks each member with its group, and links the groups view.
+    queue = page(moderator.get("/moderation/"))
+    assert queue.count(f'<a class="pill" href="/moderation/groups/{items[0][0]}">3 open, same words</a>') == 3
+    assert queue.count(f'<a class="pill" href="/moderation/groups/{items[1][0]}">2 open, same words</a>') == 2
+    assert 'href="/moderation/groups">Duplicate groups, the largest first' in queue
 
 
 def test_one_answer_reaches_every_open_member_of_a_group_each_audited(moderator, a_wave, mod_rows):
@@ -208,6 +213,7 @@ def test_a_group_claim_covers_its_members(moderator, admin, a_wave, mod_rows):
     assert "mo holds it until" in page(admin.get(f"/moderation/groups/{key}"))
     assert "mo holds its group until" in page(admin.get(f"/moderation/submissions/{a_wave[1]}"))
     assert "held by mo" in page(admin.get("/moderation/groups"))
+    assert page(admin.get("/moderation/")).count("held by mo") == 3          # every member, in the queue
     refused = admin.post(f"/moderation/groups/{key}/answer", {"body": "جواب", "language": "ur"})
     assert refused.status_code == 409 and "mo is answering this group until" in refused.get_data(as_text=True)
     assert admin.post(f"/moderation/submissions/{a_wave[1]}/claim", {"action": "claim"}).status_code == 409
@@ -272,7 +278,7 @@ def test_triage_pages_never_scan_a_table(mod_app, moderator, admin, a_wave, mod_
     key = tuples(mod_rows, "SELECT group_key FROM submissions WHERE reference = ?", (a_wave[0],))[0][0]
     moderator.post(f"/moderation/groups/{key}/claim", {"action": "claim"})
     checked = 0
-    for url in ("/moderation/groups", f"/moderation/groups?after={key}&n=3", f"/moderation/groups/{key}",
+    for url in ("/moderation/", "/moderation/groups", f"/moderation/groups?after={key}&n=3", f"/moderation/groups/{key}",
                 f"/moderation/submissions/{a_wave[1]}", f"/moderation/submissions/{a_wave[3]}?reply_from=1"):
         for sql in statements(mod_app, moderator, url):
             if re.search(TRIAGE_TABLES, sql) and sql.lstrip().upper().startswith("SELECT"):

@@ -43,6 +43,13 @@ def key_of(message: str) -> int:
 
 # ---------------------------------------------------------------- backfill
 
+def complete(db: Database) -> bool:
+    """Every stored submission has its group key and every older answer is indexed."""
+    progress = one(db.conn.execute("SELECT * FROM triage_progress"))
+    top = db.conn.execute("SELECT COALESCE(max(id), 0) FROM submissions").fetchone()[0]
+    return progress["groups_done_to"] >= top and progress["answers_done_to"] >= progress["answers_target"]
+
+
 def backfill(db: Database, batch: int = BACKFILL_BATCH, pause: float = 0.05, report=None) -> int:
     """Give rows stored before the triage migration (or written by SQL without one) their group
     key, and index the answers published before it: `batch` rows per transaction (tens of ms
@@ -276,6 +283,29 @@ def claims_on(db: Database, ids: list[int], keys: list[int]) -> dict:
     return {(r["kind"], r["subject"]): r["username"] for r in db.conn.execute(
         "SELECT c.kind, c.subject, u.username FROM claims c JOIN users u ON u.id = c.user_id"
         f" WHERE ({' OR '.join(clauses)}) AND c.expires_at > :now", {**marks, **keymarks, "now": now()})}
+
+
+def queue_marks(db: Database, rows: list[dict]) -> dict[int, dict]:
+    """For a queue page: per submission id, its group ({key, open_count}) when two or more of
+    the group are open, and who holds it or its group. Look-ups by key: a page costs a page."""
+    ids = {f"i{n}": r["id"] for n, r in enumerate(rows)}
+    if not ids:
+        return {}
+    marks = ", ".join(":" + m for m in ids)
+    keyed = db.conn.execute(f"SELECT id, group_key, sensitive FROM submissions WHERE id IN ({marks})", ids).fetchall()
+    keys = {f"k{n}": r["group_key"] for n, r in enumerate(keyed) if r["group_key"] is not None}
+    sizes = {}
+    if keys:
+        sizes = {(r["group_key"], r["sensitive"]): r["open_count"] for r in db.conn.execute(
+            "SELECT group_key, sensitive, open_count FROM submission_groups"
+            f" WHERE group_key IN ({', '.join(':' + k for k in keys)}) AND open_count >= 2", keys)}
+    held = claims_on(db, list(ids.values()), list(keys.values()))
+    found = {}
+    for r in keyed:
+        size = sizes.get((r["group_key"], r["sensitive"])) if not r["sensitive"] else None
+        found[r["id"]] = {"group": {"key": r["group_key"], "open_count": size} if size else None,
+                          "held_by": held.get(("submission", r["id"])) or held.get(("group", r["group_key"]))}
+    return found
 
 
 def claim(db: Database, kind: str, subject: int, user_id: int, minutes: int, submission_id: int,
