@@ -44,7 +44,8 @@ def key_of(message: str) -> int:
 # ---------------------------------------------------------------- backfill
 
 def complete(db: Database) -> bool:
-    """Every stored submission has its group key and every older answer is indexed."""
+    """Every stored submission has its group key and every older answer is indexed (rows
+    stored since the last backfill count as not done: a backfill walks them, quickly)."""
     progress = one(db.conn.execute("SELECT * FROM triage_progress"))
     top = db.conn.execute("SELECT COALESCE(max(id), 0) FROM submissions").fetchone()[0]
     return progress["groups_done_to"] >= top and progress["answers_done_to"] >= progress["answers_target"]
@@ -56,10 +57,12 @@ def backfill(db: Database, batch: int = BACKFILL_BATCH, pause: float = 0.05, rep
     here), pausing between batches so that queued writers go first. Safe to repeat or to run
     beside the service. Returns how many rows it touched."""
     touched = 0
+    # Up to the newest row now: rows stored from here on get their key from insert_submission
+    # (chasing a growing table would never end while submissions arrive).
+    top = db.conn.execute("SELECT COALESCE(max(id), 0) FROM submissions").fetchone()[0]
     while True:
         with immediate(db):
             progress = one(db.conn.execute("SELECT * FROM triage_progress"))
-            top = db.conn.execute("SELECT COALESCE(max(id), 0) FROM submissions").fetchone()[0]
             if progress["groups_done_to"] < top:
                 upto = min(top, progress["groups_done_to"] + batch)
                 rows = db.conn.execute(
