@@ -94,7 +94,7 @@ def backfill(db, path: str) -> dict:
 
     def report(done, target):
         now = time.perf_counter()
-        batches.append((now - last[0]) * 1000 - 50)   # minus the pause between batches
+        batches.append((now - last[0]) * 1000 - 100)   # minus the pause between batches
         last[0] = now
 
     writer = threading.Thread(target=arrive)

@@ -389,3 +389,22 @@ def test_a_database_from_before_triage_gets_its_groups_and_answer_index_in_batch
             db.conn.execute("INSERT INTO answer_search (answer_search, rank) VALUES ('integrity-check', 1)")
     finally:
         db.close()
+
+
+def test_count_earlier_groups_rows_stored_by_hand(mod_app, mod_rows):
+    """Rows written without the service (sqlite3, an import) get their group from the command
+    that init-db and gunicorn's start run."""
+    conn = sqlite3.connect(mod_app.config["DATABASE"])
+    with conn:
+        for n, message in enumerate(("Card blocked", "CARD  blocked!"), 1):
+            conn.execute("INSERT INTO submissions (reference, kind, component, language, message, message_hash,"
+                         " received_at, updated_at) VALUES (?, 'question', 'general', 'en', ?, 'h',"
+                         " '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')", (f"HAND-{n}", message))
+    conn.close()
+    result = mod_app.test_cli_runner().invoke(args=["count-earlier"])
+    assert result.exit_code == 0, result.output
+    assert "grouped or indexed 2 earlier submissions and answers for triage" in result.output
+    keys = tuples(mod_rows, "SELECT DISTINCT group_key FROM submissions WHERE reference LIKE 'HAND-%'")
+    assert len(keys) == 1 and keys[0][0] == folding.group_key("card blocked")
+    with mod_app.app_context():
+        assert triage.complete(storage.get_db())

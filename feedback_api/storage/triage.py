@@ -26,11 +26,13 @@ from . import audit, moderation
 from .db import ago, dicts, immediate, now, one
 
 OPEN = "('new', 'in_review')"   # as in the triage migration's triggers
-BACKFILL_BATCH = 2000
+BACKFILL_BATCH = 500        # rows per write transaction: tens of ms, so a submission waits little
 SIMILAR_LIMIT = 5
-# Postings the similar-answers search may rank: the rarest words of the message, as many as
-# fit, so that a message of common words costs what a message of rare ones does.
-SIMILAR_BUDGET = 20000
+# What the similar-answers search may rank: the newest answers only (advice changes; the
+# newest is the likeliest still right), and of the message's words the rarest whose postings
+# among them fit the budget (a few ms of bm25).
+SIMILAR_WINDOW = 50000
+SIMILAR_BUDGET = 4000
 GROUP_ANSWER_MAX = 1000     # members answered per click: one transaction of bounded length
 CLAIM_KINDS = ("submission", "group")
 _WORD = re.compile(r"[^\W_]+")
@@ -51,7 +53,7 @@ def complete(db: Database) -> bool:
     return progress["groups_done_to"] >= top and progress["answers_done_to"] >= progress["answers_target"]
 
 
-def backfill(db: Database, batch: int = BACKFILL_BATCH, pause: float = 0.05, report=None) -> int:
+def backfill(db: Database, batch: int = BACKFILL_BATCH, pause: float = 0.1, report=None) -> int:
     """Give rows stored before the triage migration (or written by SQL without one) their group
     key, and index the answers published before it: `batch` rows per transaction (tens of ms
     here), pausing between batches so that queued writers go first. Safe to repeat or to run
@@ -102,42 +104,46 @@ def _terms(message: str) -> list[str]:
 
 
 def similar_answers(db: Database, submission: dict, limit: int = SIMILAR_LIMIT) -> list[dict]:
-    """Published answers in the submission's language most like its message, best first: the
-    message's rarest words (by how many answers hold each) within SIMILAR_BUDGET postings,
-    ranked by bm25. Never the submission's own answer, nor one of a sensitive or spam case."""
+    """Published answers in the submission's language most like its message, best first,
+    among the newest SIMILAR_WINDOW answers: ranked by bm25 on the message's rarest words (by
+    how many answers hold each) while their expected postings in that window fit
+    SIMILAR_BUDGET; then, if that found too few, the newest answers holding all of the next
+    three (common words: the walk stops at the first matches). So a message of common words
+    costs what one of rare words does, however many answers there are. Never the
+    submission's own answer, nor one of a sensitive or spam case."""
     terms = _terms(submission["message"])
-    if not terms:
+    newest = db.conn.execute("SELECT COALESCE(max(id), 0) FROM answers").fetchone()[0]
+    if not terms or not newest:
         return []
     marks = {f"t{i}": t for i, t in enumerate(terms)}
     counts = sorted(db.conn.execute(
         f"SELECT term, doc FROM answer_search_vocab WHERE term IN ({', '.join(':' + m for m in marks)})",
         marks).fetchall(), key=lambda r: (r["doc"], r["term"]))
-    chosen, spent = [], 0
-    for row in counts:
-        if spent + row["doc"] > SIMILAR_BUDGET and chosen:
+    share = min(1.0, SIMILAR_WINDOW / newest)     # answer ids run in time order, drafts included
+    ranked, spent = [], 0.0
+    for row in counts[:8]:
+        if spent + row["doc"] * share > SIMILAR_BUDGET:
             break
-        chosen.append(row["term"])
-        spent += row["doc"]
-        if len(chosen) == 8:
-            break
-    if not chosen:
-        return []
+        ranked.append(row["term"])
+        spent += row["doc"] * share
+    common = [r["term"] for r in counts[len(ranked):len(ranked) + 3]]
     language = '"' + submission["language"].replace('"', "") + '"'
-    words = " OR ".join(f'"{t}"' for t in chosen)
-    match = f"language : {language} AND {{question body}} : ({words})"
-    if spent > SIMILAR_BUDGET:   # even the rarest word is in most answers: the newest such, unranked
-        order, match = "rowid DESC", f"language : {language} AND {words.split(' OR ')[0]}"
-    else:
-        order = "rank"
-    return dicts(db.conn.execute(
-        "SELECT a.id, a.body, a.language, a.published_at, s.reference,"
-        " COALESCE(NULLIF(trim(a.public_question), ''), s.message) AS question"
-        f" FROM (SELECT rowid AS id FROM answer_search WHERE answer_search MATCH :match"
-        f" ORDER BY {order} LIMIT :candidates) f"
-        " JOIN answers a ON a.id = f.id JOIN submissions s ON s.id = a.submission_id"
-        " WHERE a.published = 1 AND s.sensitive = 0 AND s.status != 'spam' AND s.id != :me"
-        " LIMIT :limit",
-        {"match": match, "candidates": limit * 3, "me": submission["id"], "limit": limit}))
+    found: list[dict] = []
+    for words, order in ((" OR ".join(f'"{t}"' for t in ranked), "rank"),
+                         (" ".join(f'"{t}"' for t in common), "rowid DESC")):
+        if not words or len(found) >= limit:
+            continue
+        seen = {a["id"] for a in found}
+        found += [a for a in dicts(db.conn.execute(
+            "SELECT a.id, a.body, a.language, a.published_at, s.reference,"
+            " COALESCE(NULLIF(trim(a.public_question), ''), s.message) AS question"
+            " FROM (SELECT rowid AS id FROM answer_search WHERE answer_search MATCH :match AND rowid > :floor"
+            f" ORDER BY {order} LIMIT :candidates) f"
+            " JOIN answers a ON a.id = f.id JOIN submissions s ON s.id = a.submission_id"
+            " WHERE a.published = 1 AND s.sensitive = 0 AND s.status != 'spam' AND s.id != :me",
+            {"match": f"language : {language} AND {{question body}} : ({words})", "floor": newest - SIMILAR_WINDOW,
+             "candidates": limit * 3, "me": submission["id"]})) if a["id"] not in seen]
+    return found[:limit]
 
 
 def published_answer(db: Database, answer_id: int) -> dict | None:
