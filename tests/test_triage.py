@@ -408,3 +408,15 @@ def test_count_earlier_groups_rows_stored_by_hand(mod_app, mod_rows):
     assert len(keys) == 1 and keys[0][0] == folding.group_key("card blocked")
     with mod_app.app_context():
         assert triage.complete(storage.get_db())
+
+
+def test_a_large_group_is_answered_in_short_transactions(mod_app, a_wave, mod_rows):
+    key = tuples(mod_rows, "SELECT group_key FROM submissions WHERE reference = ?", (a_wave[0],))[0][0]
+    with mod_app.app_context():
+        db = storage.get_db()
+        user = db.conn.execute("SELECT id FROM users WHERE username = 'mo'").fetchone()[0]
+        assert triage.answer_group(db, key, user, "جواب", "ur", chunk=2, most=2) == \
+            {"answered": 2, "held": 0, "remaining": 1}                     # a click's limit
+        assert triage.answer_group(db, key, user, "جواب", "ur", chunk=2) == {"answered": 1, "held": 0, "remaining": 0}
+    assert tuples(mod_rows, "SELECT json_extract(after, '$.answered') FROM audit_log WHERE action = 'group_answer'"
+                            " ORDER BY id") == [(2,), (1,)]

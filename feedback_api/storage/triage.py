@@ -33,7 +33,8 @@ SIMILAR_LIMIT = 5
 # among them fit the budget (a few ms of bm25).
 SIMILAR_WINDOW = 50000
 SIMILAR_BUDGET = 4000
-GROUP_ANSWER_MAX = 1000     # members answered per click: one transaction of bounded length
+GROUP_ANSWER_MAX = 1000     # members answered per click
+GROUP_ANSWER_CHUNK = 100    # ... in write transactions of this many (tens of ms each)
 CLAIM_KINDS = ("submission", "group")
 _WORD = re.compile(r"[^\W_]+")
 
@@ -215,33 +216,46 @@ def groups(db: Database, sensitive: int, limit: int, after: tuple[int, int] | No
     return rows, more
 
 
-def answer_group(db: Database, key: int, user_id: int, body: str, language: str) -> dict:
-    """Publish one answer to every open member of a (non-sensitive) group, at most
-    GROUP_ANSWER_MAX per call, each with its own audit entries as if answered alone, plus one
-    `group_answer` entry; members another moderator holds are left to them. Releases the
-    group's claim once no open member is left. Returns {answered, held, remaining} or
-    {"held_by": claim} when another moderator holds the group."""
+def answer_group(db: Database, key: int, user_id: int, body: str, language: str,
+                 chunk: int = GROUP_ANSWER_CHUNK, most: int = GROUP_ANSWER_MAX) -> dict:
+    """Publish one answer to every open member of a (non-sensitive) group, oldest first, at
+    most `most` per call in transactions of `chunk` (submissions arriving meanwhile wait for
+    one chunk, not the whole group); each member gets its own audit entries as if answered
+    alone, and each chunk one `group_answer` entry. Members another moderator holds are left
+    to them. Releases the group's claim once no open member is left but theirs. Returns
+    {answered, held, remaining}, or {"held_by": claim} when another moderator holds the group."""
+    answered = 0
+    while answered < most:
+        with immediate(db):
+            held = holder(db, "group", key)
+            if held and held["user_id"] != user_id:
+                if answered:
+                    break
+                return {"held_by": held}
+            ids = [r["id"] for r in db.conn.execute(
+                f"SELECT id FROM submissions WHERE group_key = :key AND sensitive = 0 AND status IN {OPEN}"
+                " AND id NOT IN (SELECT subject FROM claims WHERE kind = 'submission' AND user_id != :user"
+                " AND expires_at > :now) ORDER BY received_at, id LIMIT :limit",
+                {"key": key, "user": user_id, "now": now(), "limit": min(chunk, most - answered)})]
+            for submission_id in ids:
+                moderation._save_answer(db, submission_id, user_id, body, language, None, True, False)
+            if ids:
+                audit.record(db, user_id, "group_answer", ids[0], None,
+                             {"answered": len(ids), "language": language}, detail=f"group {key}")
+        answered += len(ids)
+        if len(ids) < chunk:
+            break
     with immediate(db):
-        held = holder(db, "group", key)
-        if held and held["user_id"] != user_id:
-            return {"held_by": held}
-        ids = [r["id"] for r in db.conn.execute(
-            f"SELECT id FROM submissions WHERE group_key = :key AND sensitive = 0 AND status IN {OPEN}"
-            " ORDER BY received_at, id LIMIT :limit", {"key": key, "limit": GROUP_ANSWER_MAX})]
-        others = _held_by_others(db, ids, user_id)
-        answered = [i for i in ids if i not in others]
-        for submission_id in answered:
-            moderation._save_answer(db, submission_id, user_id, body, language, None, True, False)
         remaining = db.conn.execute(
             f"SELECT count(*) FROM submissions WHERE group_key = :key AND sensitive = 0 AND status IN {OPEN}",
             {"key": key}).fetchone()[0]
-        if answered:
-            audit.record(db, user_id, "group_answer", answered[0], None,
-                         {"answered": len(answered), "left_to_others": len(others), "language": language},
-                         detail=f"group {key}")
-        if remaining == len(others):
-            _release(db, "group", key, None, answered[0] if answered else None, "answered")
-        return {"answered": len(answered), "held": len(others), "remaining": remaining}
+        others = db.conn.execute(
+            f"SELECT count(*) FROM claims c JOIN submissions s ON s.id = c.subject WHERE c.kind = 'submission'"
+            f" AND c.user_id != :user AND c.expires_at > :now AND s.group_key = :key AND s.sensitive = 0"
+            f" AND s.status IN {OPEN}", {"key": key, "user": user_id, "now": now()}).fetchone()[0]
+        if remaining == others:
+            _release(db, "group", key, None, None, "answered")
+    return {"answered": answered, "held": others, "remaining": remaining}
 
 
 # ---------------------------------------------------------------- claims
@@ -252,15 +266,6 @@ def holder(db: Database, kind: str, subject: int) -> dict | None:
         "SELECT c.kind, c.subject, c.user_id, u.username, c.claimed_at, c.expires_at FROM claims c"
         " JOIN users u ON u.id = c.user_id WHERE c.kind = :kind AND c.subject = :subject"
         " AND c.expires_at > :now", {"kind": kind, "subject": subject, "now": now()}))
-
-
-def _held_by_others(db: Database, ids: list[int], user_id: int) -> set[int]:
-    if not ids:
-        return set()
-    marks = {f"i{n}": i for n, i in enumerate(ids)}
-    return {r["subject"] for r in db.conn.execute(
-        "SELECT subject FROM claims WHERE kind = 'submission' AND user_id != :user AND expires_at > :now"
-        f" AND subject IN ({', '.join(':' + m for m in marks)})", {**marks, "user": user_id, "now": now()})}
 
 
 def holders(db: Database, submission: dict) -> dict:
@@ -329,6 +334,8 @@ def claim(db: Database, kind: str, subject: int, user_id: int, minutes: int, sub
             if other and other["user_id"] != user_id:
                 return {"held_by": other}
         stamp, until = now(), ago(-60 * minutes)
+        # Lapsed claims go here, so the table stays as small as the claims held now.
+        db.conn.execute("DELETE FROM claims WHERE expires_at <= :now", {"now": stamp})
         db.conn.execute(
             "INSERT INTO claims (kind, subject, user_id, claimed_at, expires_at)"
             " VALUES (:kind, :subject, :user, :at, :until) ON CONFLICT DO UPDATE SET user_id = excluded.user_id,"
