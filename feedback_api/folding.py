@@ -30,13 +30,19 @@ _NOT_WORD = re.compile(r"[\W_]+")
 def light(text: str) -> str:
     """Case, width, spacing, diacritics, invisible marks and digits folded; punctuation at
     either end dropped."""
-    text = unicodedata.normalize("NFKC", text).casefold().translate(DIGITS)
-    text = DIACRITICS.sub("", text)
+    text = unicodedata.normalize("NFKC", text).casefold()
+    if not text.isascii():  # digits and marks to fold are all outside ASCII (and translate is slow)
+        text = DIACRITICS.sub("", text.translate(DIGITS))
     return " ".join(text.split()).strip(EDGE_PUNCTUATION)
 
 
+def vary(folded: str) -> str:
+    """A light form with the letter variants folded too (heavy)."""
+    return folded if folded.isascii() else folded.translate(VARIANTS)
+
+
 def heavy(text: str) -> str:
-    return light(text).translate(VARIANTS)
+    return vary(light(text))
 
 
 def group_text(message: str) -> str:

@@ -7,8 +7,6 @@ from __future__ import annotations
 import re
 import sqlite3
 
-from sqlite_utils import Database
-
 from feedback_api import storage
 from feedback_api.storage import counts as storage_counts, moderation as sm
 from tests.fixtures_service import make_app
@@ -172,7 +170,8 @@ def test_init_db_counts_an_old_database_and_pages_read_right_meanwhile(tmp_path)
     result = app.test_cli_runner().invoke(args=["init-db"])
     assert result.exit_code == 0 and "counted 50 earlier submissions" in result.output
     with app.app_context():
-        db = Database(sqlite3.connect(app.config["DATABASE"]))
+        db = storage.connect(app.config["DATABASE"])
         assert storage_counts.complete(db)
+        db.close()
     storage.close_thread_connections()
     assert_right(app.config["DATABASE"], "init-db on an old database")

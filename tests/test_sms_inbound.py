@@ -208,8 +208,10 @@ def test_per_number_limit_stops_a_flood_from_one_phone_only(tmp_path):
     def send(number, body):
         return client.post(f"/api/v1/sms/inbound?from={number}", data=body.encode(),
                            content_type="text/plain; charset=utf-8", headers=AUTH)
-    codes = [send("03001111111", f"question number {i} about my payment").status_code for i in range(5)]
-    assert codes == [200, 200, 200, 429, 429]
+    responses = [send("03001111111", f"question number {i} about my payment") for i in range(5)]
+    assert [r.status_code for r in responses] == [200, 200, 200, 429, 429]
+    assert 1 <= int(responses[-1].headers["Retry-After"]) <= 60   # when this number may text again
+    assert responses[-1].get_json()["error"]["code"] == "rate_limited"
     assert send("03002222222", "another person asks about the payment").status_code == 200
     # Forged requests do not use up a real number's quota.
     for _ in range(5):

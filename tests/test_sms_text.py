@@ -22,6 +22,18 @@ def test_parts_are_counted_as_phones_count_them(text, encoding, count):
     assert (info["encoding"], info["parts"]) == (encoding, count)
 
 
+def test_the_septet_table_agrees_with_the_gsm_codec_for_every_character():
+    # parts.py counts from a table built once; the codec is the reference for every character.
+    for code in (*range(0xD800), *range(0xE000, 0x10000), 0x1F600, 0x10FFFF):
+        char = chr(code)
+        try:
+            septets = len(char.encode("gsm03.38"))
+        except UnicodeEncodeError:
+            septets = None
+        assert parts.SEPTETS.get(char) == septets, hex(code)
+        assert parts.encoding(char) == ("ucs2" if septets is None else "gsm7"), hex(code)
+
+
 def test_an_escape_pair_is_never_split_across_parts():
     # 152 plain + "{" (2 septets) would be 154 > 153: the "{" starts part two.
     assert parts.count("a" * 152 + "{" + "a" * 160)["parts"] == 3

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import yaml
 
 from .. import i18n
-from ..folding import VARIANTS, heavy, light  # noqa: F401  (keywords.light: conversation)
+from ..folding import VARIANTS, heavy, light, vary  # noqa: F401  (keywords.light: conversation)
 
 # Letters only one of our languages uses (for guessing a message's language).
 _SINDHI = set("ڪڏڄڃڇڙڱڻٻٽٿڦڳڌڊڍڀ")
@@ -78,9 +78,13 @@ def index() -> tuple[dict, dict]:
     return light_index, heavy_index
 
 
-def match(text: str) -> Keyword | None:
+def _match_folded(folded: str) -> Keyword | None:
     light_index, heavy_index = index()
-    return light_index.get(light(text)) or heavy_index.get(heavy(text))
+    return light_index.get(folded) or heavy_index.get(vary(folded))
+
+
+def match(text: str) -> Keyword | None:
+    return _match_folded(light(text))
 
 
 def words(text: str) -> list[str]:
@@ -88,12 +92,14 @@ def words(text: str) -> list[str]:
 
 
 def mentioned_component(text: str) -> str | None:
-    """The component a free-text message names (one or two words in a row), if exactly one."""
+    """The component a free-text message names (one to three words in a row), if exactly one."""
     found = set()
     tokens = words(text)
     for size in (1, 2, 3):
         for i in range(len(tokens) - size + 1):
-            keyword = match(" ".join(tokens[i:i + size]))
+            # The words are folded already: only the punctuation at the ends of this run
+            # remains to drop, as match() would (light() of a folded text changes nothing else).
+            keyword = _match_folded(" ".join(tokens[i:i + size]).strip(_EDGE_PUNCTUATION))
             if keyword and keyword.kind == "component":
                 found.add(keyword.value)
     return found.pop() if len(found) == 1 else None

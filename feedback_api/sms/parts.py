@@ -7,10 +7,17 @@ split (the 7 others carry the header that joins the parts); the extension charac
 alphabet lacks (Urdu and the other scripts, and some Latin letters) makes the whole message
 UCS-2: 70 UTF-16 units in one message, 67 per part; a character outside the BMP counts two.
 A part never splits an escape pair or a surrogate pair, as phones and SMS centres do.
+
+Every reply is counted (and cut) as it is answered, so the septets of each character come
+from a table built once from the codec rather than from encoding the text one character at
+a time (that was a tenth of the inbound route's time).
 """
 from __future__ import annotations
 
+import unicodedata
+
 import gsm0338  # noqa: F401  (registers the "gsm03.38" codec)
+from gsm0338.charset import BASIC_CHARACTER_SET, BASIC_CHARACTER_SET_EXTENSION
 
 SINGLE = {"gsm7": 160, "ucs2": 70}
 PER_PART = {"gsm7": 153, "ucs2": 67}
@@ -18,17 +25,28 @@ PER_PART = {"gsm7": 153, "ucs2": 67}
 CUT_MARK = {"gsm7": "...", "ucs2": "…"}
 
 
+
+
+def _septet_table() -> dict[str, int]:
+    """Septets per character of GSM-7, as the codec encodes it (1, or 2 with the escape)."""
+    table = {}
+    for name in (*BASIC_CHARACTER_SET.values(), *BASIC_CHARACTER_SET_EXTENSION.values()):
+        char = unicodedata.lookup(name)
+        table[char] = len(char.encode("gsm03.38"))
+    return table
+
+
+SEPTETS = _septet_table()
+_GSM7 = frozenset(SEPTETS)
+
+
 def encoding(text: str) -> str:
-    try:
-        text.encode("gsm03.38")
-    except UnicodeEncodeError:
-        return "ucs2"
-    return "gsm7"
+    return "gsm7" if _GSM7.issuperset(text) else "ucs2"
 
 
 def _weights(text: str, enc: str) -> list[int]:
     if enc == "gsm7":
-        return [len(c.encode("gsm03.38")) for c in text]
+        return [SEPTETS[c] for c in text]
     return [2 if ord(c) > 0xFFFF else 1 for c in text]
 
 

@@ -115,11 +115,11 @@ CREATE INDEX submissions_topic_code ON submissions (topic_code, received_at);
 """
 
 
-
 # ---------------------------------------------------------------- backfill
 
 def progress(db: Database) -> tuple[int, int]:
-    return tuple(db.conn.execute("SELECT done_to, target FROM counts_progress").fetchone())
+    row = db.conn.execute("SELECT done_to, target FROM counts_progress").fetchone()
+    return row["done_to"], row["target"]
 
 
 def complete(db: Database) -> bool:
@@ -142,10 +142,10 @@ def backfill(db: Database, batch: int = BACKFILL_BATCH, pause: float = 0.05, rep
             db.conn.execute(
                 "INSERT INTO answer_hours (week, sensitive, bucket, n)"
                 f" SELECT {WEEK.format(r='s')}, s.sensitive, {_BUCKET.format(r='s')}, count(*)"
-                " FROM submissions s WHERE s.id > ? AND s.id <= ? AND s.first_answered_at IS NOT NULL"
+                " FROM submissions s WHERE s.id > :lo AND s.id <= :hi AND s.first_answered_at IS NOT NULL"
                 " AND s.status != 'spam' GROUP BY 1, 2, 3 ON CONFLICT DO UPDATE SET n = n + excluded.n",
-                [done_to, upto])
-            db.conn.execute("UPDATE counts_progress SET done_to = ?", [upto])
+                {"lo": done_to, "hi": upto})
+            db.conn.execute("UPDATE counts_progress SET done_to = :hi", {"hi": upto})
         counted += upto - done_to
         if report:
             report(upto, target)
@@ -159,48 +159,49 @@ def _backfill_counts(db: Database, lo: int, hi: int) -> None:
         db.conn.execute(
             "INSERT INTO submission_counts (dim, value, sensitive, week, status, n)"
             f" SELECT '{dim}', {value}, s.sensitive, {day}, s.status, count(*) FROM submissions s"
-            " WHERE s.id > ? AND s.id <= ? GROUP BY 2, 3, 4, 5"
-            " ON CONFLICT DO UPDATE SET n = n + excluded.n", [lo, hi])
+            " WHERE s.id > :lo AND s.id <= :hi GROUP BY 2, 3, 4, 5"
+            " ON CONFLICT DO UPDATE SET n = n + excluded.n", {"lo": lo, "hi": hi})
 
 
 # ---------------------------------------------------------------- reads
 
 def status_counts(db: Database, dim: str, value: str, sensitive: int) -> dict[str, int]:
     """Rows per status of one dimension value ("all", "" for everything)."""
-    return dict(db.conn.execute(
-        "SELECT status, sum(n) FROM submission_counts WHERE dim = ? AND value = ? AND sensitive = ?"
-        " GROUP BY status", [dim, value, sensitive]).fetchall())
+    return {r["status"]: r["n"] for r in db.conn.execute(
+        "SELECT status, sum(n) AS n FROM submission_counts WHERE dim = :dim AND value = :value"
+        " AND sensitive = :sensitive GROUP BY status", {"dim": dim, "value": value, "sensitive": sensitive})}
 
 
 def sensitive_waiting(db: Database) -> int:
     return db.conn.execute(
-        "SELECT COALESCE(sum(n), 0) FROM submission_counts WHERE dim = 'all' AND value = ''"
-        " AND sensitive = 1 AND status IN ('new', 'in_review')").fetchone()[0]
+        "SELECT COALESCE(sum(n), 0) AS n FROM submission_counts WHERE dim = 'all' AND value = ''"
+        " AND sensitive = 1 AND status IN ('new', 'in_review')").fetchone()["n"]
 
 
 def districts(db: Database, limit: int = 300) -> list[str]:
     """Districts named in non-sensitive submissions, most frequent first."""
-    return [r[0] for r in db.conn.execute(
+    return [r["value"] for r in db.conn.execute(
         "SELECT value FROM submission_counts WHERE dim = 'district' AND value != '' AND sensitive = 0"
-        " GROUP BY value ORDER BY sum(n) DESC, value LIMIT ?", [limit]).fetchall()]
+        " GROUP BY value ORDER BY sum(n) DESC, value LIMIT :limit", {"limit": limit})]
 
 
 def week_counts(db: Database, since: str, dims: tuple, include_sensitive: bool) -> list[tuple]:
     """(dim, value, week's Monday, status, n) since a Monday for "all" and `dims`, spam left out."""
     sens = "" if include_sensitive else " AND sensitive = 0"
-    marks = ", ".join("?" for _ in dims)
+    names = {f"dim{i}": dim for i, dim in enumerate(dims)}
+    marks = "".join(f", :{name}" for name in names)
     return db.conn.execute(
         "SELECT dim, value, week, status, sum(n) FROM submission_counts"
-        f" WHERE dim IN ('all', {marks}) AND week >= ? AND status != 'spam'{sens}"
-        " GROUP BY dim, value, week, status HAVING sum(n) != 0", [*dims, since]).fetchall()
+        f" WHERE dim IN ('all'{marks}) AND week >= :since AND status != 'spam'{sens}"
+        " GROUP BY dim, value, week, status HAVING sum(n) != 0", {**names, "since": since}).fetchall()
 
 
 def answer_hours(db: Database, since: str, include_sensitive: bool) -> list[tuple[int, int]]:
     """(bucket, n) of hours to first answer since a Monday, spam left out, in bucket order."""
     sens = "" if include_sensitive else " AND sensitive = 0"
     return db.conn.execute(
-        f"SELECT bucket, sum(n) FROM answer_hours WHERE week >= ?{sens} GROUP BY bucket"
-        " HAVING sum(n) > 0 ORDER BY bucket", [since]).fetchall()
+        f"SELECT bucket, sum(n) FROM answer_hours WHERE week >= :since{sens} GROUP BY bucket"
+        " HAVING sum(n) > 0 ORDER BY bucket", {"since": since}).fetchall()
 
 
 def median_hours(buckets: list[tuple[int, int]]) -> float | None:

@@ -34,7 +34,8 @@ def create_user(db: Database, username: str, password_hash: str, role: str, by_u
     with immediate(db):
         cursor = db.conn.execute(
             "INSERT INTO users (username, password_hash, role, active, created_at, language)"
-            " VALUES (?, ?, ?, 1, ?, ?)", [username, password_hash, role, now(), language])
+            " VALUES (:username, :password_hash, :role, 1, :now, :language)",
+            {"username": username, "password_hash": password_hash, "role": role, "now": now(), "language": language})
         audit.record(db, by_user, "user_create", after={"username": username, "role": role, "language": language})
         return cursor.lastrowid
 
@@ -43,15 +44,16 @@ def set_user_language(db: Database, user_id: int, language: str) -> None:
     """The language moderation pages are shown in for this user (not audited: it changes
     nothing anyone else sees)."""
     with immediate(db):
-        db.conn.execute("UPDATE users SET language = ? WHERE id = ?", [language, user_id])
+        db.conn.execute("UPDATE users SET language = :language WHERE id = :id", {"language": language, "id": user_id})
 
 
 def user_by_name(db: Database, username: str) -> dict | None:
-    return _one(db.conn.execute(f"SELECT {USER_COLUMNS} FROM users WHERE username = ?", [username]))
+    return _one(db.conn.execute(f"SELECT {USER_COLUMNS} FROM users WHERE username = :username",
+                                {"username": username}))
 
 
 def user_by_id(db: Database, user_id: int) -> dict | None:
-    return _one(db.conn.execute(f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", [user_id]))
+    return _one(db.conn.execute(f"SELECT {USER_COLUMNS} FROM users WHERE id = :id", {"id": user_id}))
 
 
 def list_users(db: Database) -> list[dict]:
@@ -60,7 +62,7 @@ def list_users(db: Database) -> list[dict]:
 
 
 def active_admins(db: Database) -> int:
-    return db.conn.execute("SELECT count(*) FROM users WHERE role = 'admin' AND active = 1").fetchone()[0]
+    return db.conn.execute("SELECT count(*) AS n FROM users WHERE role = 'admin' AND active = 1").fetchone()["n"]
 
 
 def update_user(db: Database, user_id: int, by_user, **changes) -> dict | None:
@@ -69,19 +71,18 @@ def update_user(db: Database, user_id: int, by_user, **changes) -> dict | None:
     allowed = {"active", "role", "password_hash"}
     assert set(changes) <= allowed, changes
     with immediate(db):
-        user = _one(db.conn.execute(f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", [user_id]))
+        user = _one(db.conn.execute(f"SELECT {USER_COLUMNS} FROM users WHERE id = :id", {"id": user_id}))
         if user is None:
             return None
-        sets = ", ".join(f"{k} = ?" for k in changes)
-        db.conn.execute(f"UPDATE users SET {sets} WHERE id = ?", [*changes.values(), user_id])
+        sets = ", ".join(f"{k} = :{k}" for k in changes)  # keys: the allowed column names
+        db.conn.execute(f"UPDATE users SET {sets} WHERE id = :id", {**changes, "id": user_id})
         if changes.get("active") == 0 or "password_hash" in changes:
-            db.conn.execute("DELETE FROM sessions WHERE user_id = ?", [user_id])
+            db.conn.execute("DELETE FROM sessions WHERE user_id = :id", {"id": user_id})
         shown = {k: v for k, v in changes.items() if k != "password_hash"}
         if "password_hash" in changes:
             shown["password"] = "changed"
-        audit.record(db, by_user, "user_update",
-               before={k: user[k] for k in shown if k in user},
-               after=shown, detail=user["username"])
+        audit.record(db, by_user, "user_update", before={k: user[k] for k in shown if k in user},
+                     after=shown, detail=user["username"])
         return user
 
 
@@ -90,9 +91,10 @@ def update_user(db: Database, user_id: int, by_user, **changes) -> dict | None:
 def create_session(db: Database, session_hash: str, user_id: int) -> None:
     stamp = now()
     with immediate(db):
-        db.conn.execute("INSERT INTO sessions (id, user_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)",
-                        [session_hash, user_id, stamp, stamp])
-        db.conn.execute("UPDATE users SET last_sign_in_at = ? WHERE id = ?", [stamp, user_id])
+        params = {"id": session_hash, "user_id": user_id, "now": stamp}
+        db.conn.execute("INSERT INTO sessions (id, user_id, created_at, last_seen_at)"
+                        " VALUES (:id, :user_id, :now, :now)", params)
+        db.conn.execute("UPDATE users SET last_sign_in_at = :now WHERE id = :user_id", params)
         audit.record(db, user_id, "sign_in")
 
 
@@ -101,25 +103,25 @@ def session_user(db: Database, session_hash: str) -> dict | None:
     return _one(db.conn.execute(
         "SELECT s.id AS session_id, s.created_at AS session_created_at, s.last_seen_at,"
         " u.id, u.username, u.role, u.language FROM sessions s JOIN users u ON u.id = s.user_id"
-        " WHERE s.id = ? AND u.active = 1", [session_hash]))
+        " WHERE s.id = :id AND u.active = 1", {"id": session_hash}))
 
 
 def touch_session(db: Database, session_hash: str) -> None:
     with immediate(db):
-        db.conn.execute("UPDATE sessions SET last_seen_at = ? WHERE id = ?", [now(), session_hash])
+        db.conn.execute("UPDATE sessions SET last_seen_at = :now WHERE id = :id", {"now": now(), "id": session_hash})
 
 
 def end_session(db: Database, session_hash: str, user_id=None, reason: str = "sign_out") -> None:
     with immediate(db):
-        deleted = db.conn.execute("DELETE FROM sessions WHERE id = ?", [session_hash]).rowcount
+        deleted = db.conn.execute("DELETE FROM sessions WHERE id = :id", {"id": session_hash}).rowcount
         if deleted:
             audit.record(db, user_id, reason)
 
 
 def purge_sessions(db: Database, idle_before: str, created_before: str) -> int:
     with immediate(db):
-        return db.conn.execute("DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?",
-                               [idle_before, created_before]).rowcount
+        return db.conn.execute("DELETE FROM sessions WHERE last_seen_at < :idle OR created_at < :created",
+                               {"idle": idle_before, "created": created_before}).rowcount
 
 
 # ---------------------------------------------------------------- the queue
@@ -134,12 +136,12 @@ def fts_query(db: Database, text: str) -> str | None:
     return " ".join(f"{t}*" for t in terms) or None
 
 
-def _where(db: Database, filters: dict, viewer: dict) -> tuple[str, list]:
+def _where(db: Database, filters: dict, viewer: dict) -> tuple[str, dict]:
     """WHERE clause for the queue, exports and counts. Known keys only; values were checked by
     the view (choices) or are bound as parameters. A unary + keeps SQLite from using an index
     for a term that matches most rows (open, not sensitive): it then walks the index of the
     filter that narrows, or received_at's, in the queue's order, and stops after one page."""
-    clauses, params = [], []
+    clauses, params = [], {}
     if viewer.get("role") == "admin" and filters.get("sensitive"):
         clauses.append("+s.sensitive = 1")
     else:
@@ -148,26 +150,26 @@ def _where(db: Database, filters: dict, viewer: dict) -> tuple[str, list]:
     if status == "open":
         clauses.append("+s.status IN ('new', 'in_review')")
     elif status and status != "all":
-        clauses.append("s.status = ?")
-        params.append(status)
+        clauses.append("s.status = :status")
+        params["status"] = status
     for key in ("kind", "component", "language", "channel", "topic_code"):
         if filters.get(key):
-            clauses.append(f"s.{key} = ?")
-            params.append(filters[key])
+            clauses.append(f"s.{key} = :{key}")
+            params[key] = filters[key]
     if filters.get("district"):
-        clauses.append("s.district = ? COLLATE NOCASE")
-        params.append(filters["district"])
+        clauses.append("s.district = :district COLLATE NOCASE")
+        params["district"] = filters["district"]
     if filters.get("date_from"):
-        clauses.append("s.received_at >= ?")
-        params.append(filters["date_from"] + "T00:00:00Z")
+        clauses.append("s.received_at >= :date_from")
+        params["date_from"] = filters["date_from"] + "T00:00:00Z"
     if filters.get("date_to"):
-        clauses.append("s.received_at <= ?")
-        params.append(filters["date_to"] + "T23:59:59Z")
+        clauses.append("s.received_at <= :date_to")
+        params["date_to"] = filters["date_to"] + "T23:59:59Z"
     if filters.get("q"):
         match = fts_query(db, filters["q"])
         if match:
-            clauses.append("s.id IN (SELECT rowid FROM submissions_fts WHERE submissions_fts MATCH ?)")
-            params.append(match)
+            clauses.append("s.id IN (SELECT rowid FROM submissions_fts WHERE submissions_fts MATCH :match)")
+            params["match"] = match
     return " AND ".join(clauses), params
 
 
@@ -179,7 +181,7 @@ QUEUE_COLUMNS = ("s.id, s.reference, s.kind, s.component, s.language, s.message,
 COUNT_CAP = 10000  # counting further than this is not worth a slow page: "10,000+"
 
 
-def _source(db: Database, filters: dict, viewer: dict, descending: bool) -> tuple[str, str, list, str]:
+def _source(db: Database, filters: dict, viewer: dict, descending: bool) -> tuple[str, str, dict, str]:
     """(FROM, WHERE, params, ORDER BY) for the queue's rows in its order or the reverse. A
     search walks the full-text index newest match first (rowid order, which is arrival order:
     received_at is the time of the insert) and stops after one page; anything else walks an
@@ -190,7 +192,7 @@ def _source(db: Database, filters: dict, viewer: dict, descending: bool) -> tupl
     if match:
         # CROSS JOIN: the search drives, whatever index a filter offers.
         return ("submissions_fts f CROSS JOIN submissions s ON s.id = f.rowid",
-                f"submissions_fts MATCH ? AND {where}", [match, *params], f"f.rowid {direction}")
+                f"submissions_fts MATCH :match AND {where}", {**params, "match": match}, f"f.rowid {direction}")
     return "submissions s", where, params, f"s.received_at {direction}, s.id {direction}"
 
 
@@ -207,18 +209,18 @@ def queue(db: Database, filters: dict, viewer: dict, limit: int, after: int | No
     source, where, params, order = _source(db, filters, viewer, descending)
     cursor = after or before
     if cursor:
-        key = db.conn.execute("SELECT received_at, id FROM submissions WHERE id = ?", [cursor]).fetchone()
+        key = db.conn.execute("SELECT received_at, id FROM submissions WHERE id = :id", {"id": cursor}).fetchone()
         if key is None:
             cursor = None
         elif source.startswith("submissions_fts"):
-            where += f" AND f.rowid {'<' if descending else '>'} ?"
-            params.append(key[1])
+            where += f" AND f.rowid {'<' if descending else '>'} :edge_id"
+            params["edge_id"] = key["id"]
         else:
-            where += f" AND (s.received_at, s.id) {'<' if descending else '>'} (?, ?)"
-            params += list(key)
+            where += f" AND (s.received_at, s.id) {'<' if descending else '>'} (:edge_at, :edge_id)"
+            params.update(edge_at=key["received_at"], edge_id=key["id"])
     rows = _dicts(db.conn.execute(
         f"SELECT {QUEUE_COLUMNS}, (SELECT published FROM answers a WHERE a.submission_id = s.id) AS published"
-        f" FROM {source} WHERE {where} ORDER BY {order} LIMIT ?", [*params, limit + 1]))
+        f" FROM {source} WHERE {where} ORDER BY {order} LIMIT :limit", {**params, "limit": limit + 1}))
     more = len(rows) > limit
     rows = rows[:limit]
     if not forward:
@@ -233,8 +235,8 @@ def queue(db: Database, filters: dict, viewer: dict, limit: int, after: int | No
 def matching_ids(db: Database, filters: dict, viewer: dict, limit: int) -> list[int]:
     """Ids of every row under the queue's filters (for "apply to all matching")."""
     where, params = _where(db, filters, viewer)
-    return [r[0] for r in db.conn.execute(
-        f"SELECT s.id FROM submissions s WHERE {where} ORDER BY {QUEUE_ORDER} LIMIT ?", [*params, limit])]
+    return [r["id"] for r in db.conn.execute(
+        f"SELECT s.id FROM submissions s WHERE {where} ORDER BY {QUEUE_ORDER} LIMIT :limit", {**params, "limit": limit})]
 
 
 def status_counts(db: Database, filters: dict, viewer: dict) -> tuple[dict, bool]:
@@ -251,9 +253,9 @@ def status_counts(db: Database, filters: dict, viewer: dict) -> tuple[dict, bool
         tally = counts.status_counts(db, dim, value, sensitive)
     else:
         source, where, params, order = _source(db, {**filters, "status": None}, viewer, True)
-        statuses = [r[0] for r in db.conn.execute(
-            f"SELECT s.status FROM {source} WHERE {where} ORDER BY {order} LIMIT ?",
-            [*params, COUNT_CAP + 1])]
+        statuses = [r["status"] for r in db.conn.execute(
+            f"SELECT s.status FROM {source} WHERE {where} ORDER BY {order} LIMIT :limit",
+            {**params, "limit": COUNT_CAP + 1})]
         capped = len(statuses) > COUNT_CAP
         tally = {}
         for status in statuses[:COUNT_CAP]:
@@ -267,8 +269,8 @@ def status_counts(db: Database, filters: dict, viewer: dict) -> tuple[dict, bool
 def sensitive_waiting(db: Database) -> int:
     if counts.complete(db):
         return counts.sensitive_waiting(db)
-    return db.conn.execute("SELECT count(*) FROM submissions WHERE sensitive = 1 AND status IN"
-                           " ('new', 'in_review')").fetchone()[0]
+    return db.conn.execute("SELECT count(*) AS n FROM submissions WHERE sensitive = 1 AND status IN"
+                           " ('new', 'in_review')").fetchone()["n"]
 
 
 def districts(db: Database) -> list[str]:
@@ -283,46 +285,47 @@ def submission(db: Database, reference: str, include_sensitive: bool) -> dict | 
     are left out: listing them would tell the moderator which cases are in the restricted queue."""
     hidden = "" if include_sensitive else " AND d.sensitive = 0"
     row = _one(db.conn.execute(
-        f"SELECT {QUEUE_COLUMNS}, s.updated_at, s.group_key, (SELECT reference FROM submissions d WHERE d.id = s.duplicate_of"
-        f"{hidden}) AS duplicate_of_reference FROM submissions s WHERE s.reference = ?", [reference]))
+        f"SELECT {QUEUE_COLUMNS}, s.updated_at, s.group_key, (SELECT reference FROM submissions d"
+        f" WHERE d.id = s.duplicate_of{hidden}) AS duplicate_of_reference FROM submissions s WHERE s.reference = :reference",
+        {"reference": reference}))
     if row is None:
         return None
     row["answer"] = _one(db.conn.execute(
         "SELECT a.*, u.username AS author FROM answers a LEFT JOIN users u ON u.id = a.author_id"
-        " WHERE a.submission_id = ?", [row["id"]]))
+        " WHERE a.submission_id = :id", row))
     row["notes"] = _dicts(db.conn.execute(
         "SELECT n.body, n.created_at, u.username AS author FROM notes n LEFT JOIN users u"
-        " ON u.id = n.author_id WHERE n.submission_id = ? ORDER BY n.id", [row["id"]]))
-    row["duplicates"] = [r[0] for r in db.conn.execute(
-        f"SELECT reference FROM submissions d WHERE duplicate_of = ?{hidden} ORDER BY id", [row["id"]]).fetchall()]
+        " ON u.id = n.author_id WHERE n.submission_id = :id ORDER BY n.id", row))
+    row["duplicates"] = [r["reference"] for r in db.conn.execute(
+        f"SELECT reference FROM submissions d WHERE duplicate_of = :id{hidden} ORDER BY id", row)]
     return row
 
 
 def neighbours(db: Database, row: dict) -> dict:
     """The open submissions just newer and just older than `row`, in the same queue (sensitive
     or not): "next" links, so that working through the queue needs no trip back to it."""
-    same = "status IN ('new', 'in_review') AND sensitive = ? AND id != ?"
-    params = [row["sensitive"], row["id"], row["received_at"], row["received_at"], row["id"]]
+    same = "status IN ('new', 'in_review') AND sensitive = :sensitive AND id != :id"
+    params = {key: row[key] for key in ("sensitive", "id", "received_at")}
     older = db.conn.execute(
-        f"SELECT reference FROM submissions WHERE {same} AND (received_at < ? OR (received_at = ? AND id < ?))"
+        f"SELECT reference FROM submissions WHERE {same} AND (received_at, id) < (:received_at, :id)"
         " ORDER BY received_at DESC, id DESC LIMIT 1", params).fetchone()
     newer = db.conn.execute(
-        f"SELECT reference FROM submissions WHERE {same} AND (received_at > ? OR (received_at = ? AND id > ?))"
+        f"SELECT reference FROM submissions WHERE {same} AND (received_at, id) > (:received_at, :id)"
         " ORDER BY received_at, id LIMIT 1", params).fetchone()
-    return {"older": older[0] if older else None, "newer": newer[0] if newer else None}
+    return {"older": older["reference"] if older else None, "newer": newer["reference"] if newer else None}
 
 
 def contact(db: Database, submission_id: int) -> dict | None:
     """Personal data: only admin views call this."""
     return _one(db.conn.execute("SELECT name, contact, consent_to_contact FROM contacts"
-                                " WHERE submission_id = ?", [submission_id]))
+                                " WHERE submission_id = :id", {"id": submission_id}))
 
 
 def history(db: Database, submission_id: int) -> list[dict]:
     return _dicts(db.conn.execute(
         "SELECT l.at, l.action, l.before, l.after, l.detail, u.username FROM audit_log l"
-        " LEFT JOIN users u ON u.id = l.user_id WHERE l.submission_id = ? ORDER BY l.id",
-        [submission_id]))
+        " LEFT JOIN users u ON u.id = l.user_id WHERE l.submission_id = :id ORDER BY l.id",
+        {"id": submission_id}))
 
 
 SUBMISSION_FIELDS = {"status", "kind", "topic_code", "sensitive", "duplicate_of"}
@@ -340,7 +343,7 @@ def change(db: Database, submission_id: int, user_id: int, action: str, changes:
 
 def _change(db, submission_id, user_id, action, changes, allow_sensitive, detail=None) -> bool:
     cols = ", ".join(sorted(SUBMISSION_FIELDS))
-    row = _one(db.conn.execute(f"SELECT id, {cols} FROM submissions WHERE id = ?", [submission_id]))
+    row = _one(db.conn.execute(f"SELECT id, {cols} FROM submissions WHERE id = :id", {"id": submission_id}))
     if row is None or (row["sensitive"] and not allow_sensitive):
         return False
     diff = {k: v for k, v in changes.items() if row[k] != v}
@@ -349,12 +352,12 @@ def _change(db, submission_id, user_id, action, changes, allow_sensitive, detail
     if diff.get("sensitive") == 1:
         # A sensitive case is never public: withdraw its answer, and it is no longer answered.
         withdrawn = db.conn.execute("UPDATE answers SET published = 0, listed = 0"
-                                    " WHERE submission_id = ? AND published = 1", [submission_id]).rowcount
+                                    " WHERE submission_id = :id AND published = 1", {"id": submission_id}).rowcount
         if withdrawn and row["status"] == "answered":
             diff["status"] = "in_review"
-    sets = ", ".join(f"{k} = ?" for k in diff)
-    db.conn.execute(f"UPDATE submissions SET {sets}, updated_at = ? WHERE id = ?",
-                    [*diff.values(), now(), submission_id])
+    sets = ", ".join(f"{k} = :{k}" for k in diff)  # keys: SUBMISSION_FIELDS
+    db.conn.execute(f"UPDATE submissions SET {sets}, updated_at = :now WHERE id = :id",
+                    {**diff, "now": now(), "id": submission_id})
     audit.record(db, user_id, action, submission_id, {k: row[k] for k in diff}, diff, detail)
     return True
 
@@ -371,14 +374,15 @@ def bulk_change(db: Database, ids: list[int], user_id: int, action: str, changes
 
 def add_note(db: Database, submission_id: int, user_id: int, body: str) -> None:
     with immediate(db):
-        db.conn.execute("INSERT INTO notes (submission_id, author_id, body, created_at) VALUES (?, ?, ?, ?)",
-                        [submission_id, user_id, body, now()])
+        db.conn.execute("INSERT INTO notes (submission_id, author_id, body, created_at)"
+                        " VALUES (:submission_id, :author_id, :body, :now)",
+                        {"submission_id": submission_id, "author_id": user_id, "body": body, "now": now()})
         audit.record(db, user_id, "note", submission_id, None, {"note": body})
 
 
 def submission_id(db: Database, reference: str) -> int | None:
-    row = db.conn.execute("SELECT id FROM submissions WHERE reference = ?", [reference]).fetchone()
-    return row[0] if row else None
+    row = db.conn.execute("SELECT id FROM submissions WHERE reference = :reference", {"reference": reference}).fetchone()
+    return row["id"] if row else None
 
 
 def save_answer(db: Database, submission_id: int, user_id: int, body: str, language: str,
@@ -397,24 +401,26 @@ def _save_answer(db, submission_id, user_id, body, language, public_question, pu
     """save_answer inside the caller's transaction (a group's answer writes many)."""
     stamp = now()
     sub = _one(db.conn.execute("SELECT id, status, sensitive, first_answered_at FROM submissions"
-                               " WHERE id = ?", [submission_id]))
+                               " WHERE id = :id", {"id": submission_id}))
     if publish and sub["sensitive"]:
         return "refused"
     before = _one(db.conn.execute("SELECT body, language, public_question, published, listed"
-                                  " FROM answers WHERE submission_id = ?", [submission_id]))
+                                  " FROM answers WHERE submission_id = :id", {"id": submission_id}))
     published = 1 if publish else 0  # saving a draft over a published answer unpublishes it
     # `listed` is kept on a draft too (the feed shows only published AND listed answers),
     # so the choice survives "save draft" and the page shows it ticked.
     listed_value = 1 if listed else 0
     db.conn.execute(
         "INSERT INTO answers (submission_id, body, language, public_question, published, listed,"
-        " author_id, created_at, updated_at, published_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " author_id, created_at, updated_at, published_at) VALUES (:submission_id, :body, :language,"
+        " :public_question, :published, :listed, :author_id, :now, :now, :published_at)"
         " ON CONFLICT (submission_id) DO UPDATE SET body = excluded.body, language = excluded.language,"
         " public_question = excluded.public_question, published = excluded.published,"
         " listed = excluded.listed, author_id = excluded.author_id, updated_at = excluded.updated_at,"
         " published_at = COALESCE(excluded.published_at, answers.published_at)",
-        [submission_id, body, language, public_question, published, listed_value, user_id, stamp,
-         stamp, stamp if publish else None])
+        {"submission_id": submission_id, "body": body, "language": language, "public_question": public_question,
+         "published": published, "listed": listed_value, "author_id": user_id, "now": stamp,
+         "published_at": stamp if publish else None})
     after = {"body": body, "language": language, "public_question": public_question,
              "published": published, "listed": listed_value}
     audit.record(db, user_id, "answer_publish" if publish else "answer_save", submission_id, before, after)
@@ -423,26 +429,25 @@ def _save_answer(db, submission_id, user_id, body, language, public_question, pu
             hook(db, submission_id, body, language)
         changes = {"status": "answered"}
         if sub["status"] != "answered":
-            db.conn.execute("UPDATE submissions SET status = 'answered', updated_at = ?,"
-                            " first_answered_at = COALESCE(first_answered_at, ?) WHERE id = ?",
-                            [stamp, stamp, submission_id])
+            db.conn.execute("UPDATE submissions SET status = 'answered', updated_at = :now,"
+                            " first_answered_at = COALESCE(first_answered_at, :now) WHERE id = :id",
+                            {"now": stamp, "id": submission_id})
             audit.record(db, user_id, "status", submission_id, {"status": sub["status"]}, changes)
         elif sub["first_answered_at"] is None:
-            db.conn.execute("UPDATE submissions SET first_answered_at = ? WHERE id = ?", [stamp, submission_id])
+            db.conn.execute("UPDATE submissions SET first_answered_at = :now WHERE id = :id",
+                            {"now": stamp, "id": submission_id})
     return "published" if publish else "saved"
 
 
 def unpublish_answer(db: Database, submission_id: int, user_id: int) -> bool:
     with immediate(db):
-        changed = db.conn.execute("UPDATE answers SET published = 0, listed = 0, updated_at = ?"
-                                  " WHERE submission_id = ? AND published = 1",
-                                  [now(), submission_id]).rowcount
+        changed = db.conn.execute("UPDATE answers SET published = 0, listed = 0, updated_at = :now"
+                                  " WHERE submission_id = :id AND published = 1",
+                                  {"now": now(), "id": submission_id}).rowcount
         if changed:
             audit.record(db, user_id, "answer_unpublish", submission_id, {"published": 1}, {"published": 0})
         return bool(changed)
 
-
-# ---------------------------------------------------------------- the audit list
 
 # ---------------------------------------------------------------- export
 
@@ -506,7 +511,7 @@ def dashboard(db: Database, since: str, include_sensitive: bool) -> dict:
     # every open row.
     oldest = sorted((row for status in OPEN_STATUSES for row in _dicts(db.conn.execute(
         "SELECT reference, received_at, status, sensitive, id FROM submissions"
-        f" WHERE status = ?{sens} ORDER BY received_at, id LIMIT 5", [status]))),
+        f" WHERE status = :status{sens} ORDER BY received_at, id LIMIT 5", {"status": status}))),
         key=lambda r: (r["received_at"], r["id"]))[:5]
     done_to, target = counts.progress(db)
     return {"weeks": weeks, "by_dim": by_dim, "states": states, "open_by_week": open_by_week,
