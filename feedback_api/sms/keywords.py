@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import yaml
 
 from .. import i18n
-from ..folding import VARIANTS, heavy, light, vary  # noqa: F401  (keywords.light: conversation)
+from ..folding import EDGE_PUNCTUATION, VARIANTS, heavy, light, vary  # noqa: F401  (keywords.light: conversation)
 
 # Letters only one of our languages uses (for guessing a message's language).
 _SINDHI = set("ڪڏڄڃڇڙڱڻٻٽٿڦڳڌڊڍڀ")
@@ -99,7 +99,7 @@ def mentioned_component(text: str) -> str | None:
         for i in range(len(tokens) - size + 1):
             # The words are folded already: only the punctuation at the ends of this run
             # remains to drop, as match() would (light() of a folded text changes nothing else).
-            keyword = _match_folded(" ".join(tokens[i:i + size]).strip(_EDGE_PUNCTUATION))
+            keyword = _match_folded(" ".join(tokens[i:i + size]).strip(EDGE_PUNCTUATION))
             if keyword and keyword.kind == "component":
                 found.add(keyword.value)
     return found.pop() if len(found) == 1 else None
