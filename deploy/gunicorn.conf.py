@@ -54,19 +54,20 @@ def on_starting(server):
         return
     server.log.info("database %s: %s", app.config["DATABASE"],
                     f"applied {', '.join(applied)}" if applied else "up to date")
-    from feedback_api.storage import counts, triage
+    from feedback_api.storage import counts, masks, triage
 
     db = storage.connect(app.config["DATABASE"])
     try:
-        server.count_earlier = not counts.complete(db) or not triage.complete(db)
+        server.count_earlier = not (counts.complete(db) and masks.complete(db) and triage.complete(db))
     finally:
         db.close()
 
 
 def when_ready(server):
-    """A database made before the moderation figures existed: count its submissions into them
-    beside the running service, in a process of its own, in batches that never hold the write
-    lock for long (feedback_api/storage/counts.py). Until then the queue counts rows, capped."""
+    """A database made before the moderation figures and export masks existed: count and mask
+    its rows beside the running service, in a process of its own, in batches that never hold
+    the write lock for long (feedback_api/storage/counts.py, masks.py). Until then the queue
+    counts rows (capped) and exports mask as they read."""
     if getattr(server, "count_earlier", False):
         import subprocess
         import sys

@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 import sqlite3
 
-from feedback_api import storage
-from feedback_api.storage import counts as storage_counts, moderation as sm
+from feedback_api import storage, text
+from feedback_api.storage import counts as storage_counts, masks, moderation as sm
 from tests.fixtures_service import make_app
 
 DIMS = {"all": "''", **{d: storage_counts._VALUE[d].format(r="s") for d in storage_counts.DIMENSIONS}}
@@ -122,10 +122,14 @@ def old_database(path: str, rows: int) -> None:
         "INSERT INTO submissions (reference, kind, component, language, message, district, channel, status,"
         " sensitive, message_hash, received_at, updated_at, first_answered_at) VALUES"
         " (?, 'question', ?, ?, ?, ?, 'web', ?, ?, 'h', ?, ?, ?)",
-        [(f"R{i}", ("kafalat", "langar", "amdan")[i % 3], ("ur", "en")[i % 2], f"message {i}",
+        [(f"R{i}", ("kafalat", "langar", "amdan")[i % 3], ("ur", "en")[i % 2],
+          f"message {i}" + (" call 0300-1234567" if i % 5 == 0 else ""),
           (None, "Quetta", "quetta", "Multan")[i % 4], ("new", "answered", "spam", "closed")[i % 4], int(i % 17 == 0),
           f"2026-0{1 + i % 9}-1{i % 10}T0{i % 10}:00:00Z", "2026-01-01T00:00:00Z",
           f"2026-0{1 + i % 9}-1{i % 10}T1{i % 10}:30:00Z" if i % 4 == 1 else None) for i in range(rows)])
+    conn.execute("INSERT INTO notes (submission_id, body, created_at) VALUES (1, 'rang 0301-7654321', 'x')")
+    conn.execute("INSERT INTO answers (submission_id, body, language, created_at, updated_at)"
+                 " VALUES (2, 'call 042-111-222-333 or 0300 1234567', 'en', 'x', 'x')")
     conn.execute("COMMIT")
     db.close()
 
@@ -154,6 +158,16 @@ def test_migration_on_a_database_made_by_the_previous_version(tmp_path):
     assert storage_counts.backfill(db, batch=120, pause=0, report=meanwhile) == 500
     assert batches == [120, 240, 360, 480, 500], "in batches, each its own transaction"
     assert storage_counts.complete(db) and storage_counts.backfill(db) == 0, "safe to run again"
+    # The export masks: until the backfill has masked the older rows, the export masks as it reads.
+    assert not masks.complete(db)
+    assert masks.backfill(db, batch=200, pause=0) == 500 + 1 + 1  # submissions, the note, the answer
+    assert masks.complete(db) and masks.backfill(db) == 0
+    for table, columns in masks.COLUMNS.items():
+        for row in db.conn.execute(f"SELECT * FROM {table}"):
+            for column in columns:
+                shown = row[f"{column}_masked"] or row[column]
+                assert shown == text.mask_numbers(row[column]), (table, column, row[column])
+    assert db.conn.execute("SELECT count(*) FROM submissions WHERE message_masked IS NOT NULL").fetchone()[0] == 100
     db.close()
     assert_right(path, "the migration and its backfill")
 

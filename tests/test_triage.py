@@ -352,7 +352,7 @@ def test_a_database_from_before_triage_gets_its_groups_and_answer_index_in_batch
 
     path = str(tmp_path / "old.sqlite3")
     db = storage.connect(path)
-    migrations._set.apply(db, stop_before="0010_triage")       # the previous version's schema
+    migrations._set.apply(db, stop_before="0011_triage")       # the previous version's schema
     stamp = "2026-01-01T00:00:00Z"
     messages = ["میری قسط کب آئے گی؟", "ميري قسط كب آئے گي", "Card blocked", "card BLOCKED!"] * 3 + ["alone"]
     with db.conn:
@@ -363,7 +363,7 @@ def test_a_database_from_before_triage_gets_its_groups_and_answer_index_in_batch
         db.conn.execute("INSERT INTO answers (submission_id, body, language, published, created_at, updated_at,"
                         " published_at) VALUES (13, 'alone answer words', 'ur', 1, ?, ?, ?)", (stamp, stamp, stamp))
     db.close()
-    assert "0010_triage" in migrations.migrate(path)
+    assert "0011_triage" in migrations.migrate(path)
     db = storage.connect(path)
     try:
         assert db.conn.execute("SELECT count(*) FROM submissions WHERE group_key IS NULL").fetchone()[0] == 13

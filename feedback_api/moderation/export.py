@@ -23,44 +23,42 @@ PERSONAL = ("name", "contact", "consent_to_contact")
 
 
 def _cleaned(parts):
-    """Column names, then each row as a list with free text masked."""
+    """Column names, then each row as a list with free text masked and (for CSV) each cell
+    neutralised: what the queue's export has SQLite do (storage/moderation.export_rows)."""
     names = next(parts)
     yield names
     masked = [i for i, name in enumerate(names) if name in FREE_TEXT]
-    mask = text.mask_numbers
     for rows in parts:
         batch = []
         for row in rows:
             row = list(row)
             for i in masked:
-                if row[i] is not None:
-                    row[i] = mask(row[i])
+                row[i] = text.mask_numbers(row[i])
             batch.append(row)
         yield batch
 
 
-def csv_stream(parts):
-    """CSV of `parts` (column names, then batches of rows: what the storage export_rows yield),
-    free text masked, every cell quoted and neutralised (OWASP). One chunk per batch: one per
-    row made the export CPU-bound."""
+def csv_stream(parts, prepared: bool = False):
+    """CSV of `parts` (column names, then batches of rows), every cell quoted (OWASP). Unless
+    `prepared` (masked and neutralised already), free text is masked and each cell neutralised
+    here. One chunk per batch: one per row made the export CPU-bound."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-    neutral, starts = text.neutral_cell, text.FORMULA_STARTS
-    parts = _cleaned(parts)
+    if not prepared:
+        parts = _cleaned(parts)
     writer.writerow(next(parts))
     yield "\ufeff" + buffer.getvalue()  # the BOM: spreadsheets then read the file as UTF-8
-    buffer.seek(0)
-    buffer.truncate()
     for batch in parts:
-        writer.writerows([v if type(v) is str and not v.startswith(starts) else neutral(v) for v in row]
-                         for row in batch)
-        yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
+        writer.writerows(batch if prepared else ([text.neutral_cell(v) for v in row] for row in batch))
+        yield buffer.getvalue()
 
 
-def json_stream(parts):
-    parts = _cleaned(parts)
+def json_stream(parts, prepared: bool = False):
+    """JSON: a list of objects; free text masked unless `prepared` (masked already)."""
+    if not prepared:
+        parts = _cleaned(parts)
     names = next(parts)
     yield "["
     first = True
@@ -87,16 +85,16 @@ def export(fmt):
     db = storage.get_db()
     # The query runs (and fails, if it must) before the export is audited and the 200 is sent:
     # a failure then is an error page, not a file cut off mid-stream.
-    rows = sm.export_rows(db, filters, viewer(), personal)
+    rows = sm.export_rows(db, filters, viewer(), personal, neutral=fmt == "csv")
     first = next(rows, None)
     rows = itertools.chain([first] if first is not None else [], rows)
     audit.append(db, viewer()["id"], "export", None, None,
                  {"format": fmt, "personal": personal, "filters": {k: v for k, v in filters.items() if v}})
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%MZ")
     if fmt == "csv":
-        body, mimetype = csv_stream(rows), "text/csv"
+        body, mimetype = csv_stream(rows, prepared=True), "text/csv"
     else:
-        body, mimetype = json_stream(rows), "application/json"
+        body, mimetype = json_stream(rows, prepared=True), "application/json"
     response = Response(stream_with_context(body), mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="feedback-{stamp}.{fmt}"'
     return response

@@ -7,6 +7,7 @@
     safety       backups, restore, retention
     moderation   accounts, sessions, the queue, answers, exports, the dashboard
     counts       moderation figures kept per week by triggers (queue counts, dashboard)
+    masks        masked copies of free text, written with it, that exports read
     triage       similar published answers, duplicate groups, claims
     feed         the public feed, "you said, we did", the district digest
 

@@ -232,9 +232,11 @@ def digest(db: Database, district: str, date_from: str, date_to: str, top: int =
     topics = [(r["topic_code"], r["n"]) for r in db.conn.execute(
         f"SELECT s.topic_code, count(*) AS n FROM submissions s WHERE {where} AND s.topic_code IS NOT NULL"
         " GROUP BY s.topic_code ORDER BY n DESC, s.topic_code LIMIT :top", {**params, "top": top})]
-    answered_days = [_days(r["received_at"], r["first_answered_at"]) for r in db.conn.execute(
-        f"SELECT s.received_at, s.first_answered_at FROM submissions s WHERE {where}"
-        " AND s.first_answered_at IS NOT NULL", params)]
+    # Each of these reads the district's period from its covering index (submissions_digest,
+    # migration 0010), never the table: the period's rows, not the district's history.
+    answered_days = [r["days"] for r in db.conn.execute(
+        "SELECT max(0.0, julianday(s.first_answered_at) - julianday(s.received_at)) AS days"
+        f" FROM submissions s WHERE {where} AND s.first_answered_at IS NOT NULL", params)]
     answers = _dicts(db.conn.execute(
         "SELECT a.language, s.component, a.public_question AS question, a.body AS answer,"
         " a.published_at, c.name, c.contact FROM answers a JOIN submissions s ON s.id = a.submission_id"

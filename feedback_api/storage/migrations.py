@@ -340,8 +340,28 @@ CREATE INDEX audit_log_user ON audit_log (user_id);
 """)
 
 
-@migration("0010_triage")
-def _m0010_triage(db: Database) -> None:
+@migration("0010_masked_text_digest_index")
+def _m0010_masked_text_digest_index(db: Database) -> None:
+    """Masked copies of free text for exports (storage/masks.py; earlier rows get theirs from
+    `masks.backfill()`, in batches); the full-text index rewritten only when the message
+    changes, not on every status change; and the district digest's covering index."""
+    from . import masks
+    db.executescript(masks.schema_sql() + """
+DROP TRIGGER submissions_au;
+CREATE TRIGGER submissions_au AFTER UPDATE OF message ON submissions BEGIN
+  INSERT INTO submissions_fts (submissions_fts, rowid, message) VALUES ('delete', old.rowid, old.message);
+  INSERT INTO submissions_fts (rowid, message) VALUES (new.rowid, new.message);
+END;
+-- One district and period (its second column is storage/feed.py's HEARD_ON, word for word, so
+-- that the digest's queries find it): every figure the digest shows read from the index alone.
+CREATE INDEX submissions_digest ON submissions (district COLLATE NOCASE,
+    COALESCE(gathered_on, substr(received_at, 1, 10)), component, kind, status, topic_code,
+    received_at, first_answered_at, gathered_on, sensitive) WHERE sensitive = 0 AND status != 'spam';
+""")
+
+
+@migration("0011_triage")
+def _m0011_triage(db: Database) -> None:
     """Duplicate groups, the search over published answers and claims (storage/triage.py):
     tables, indexes and triggers only (instant); existing rows get their group key and
     existing answers their index from `triage.backfill()`, in batches, beside the service."""
@@ -423,7 +443,7 @@ BEGIN
         FROM submissions s WHERE s.id = new.submission_id AND new.published = 1;
 END;
 
--- Who holds what, until when. An expired claim is as good as none (nothing needs sweeping).
+-- Who holds what, until when. A lapsed claim is as good as none (swept when one is taken).
 CREATE TABLE claims (
     kind TEXT NOT NULL CHECK (kind IN ('submission', 'group')),
     subject INTEGER NOT NULL,             -- a submission's id or a group key
@@ -432,12 +452,4 @@ CREATE TABLE claims (
     expires_at TEXT NOT NULL,
     PRIMARY KEY (kind, subject)
 ) WITHOUT ROWID;
-
--- Full-text search re-indexed a message on every update of its row (a status change, now a
--- group key); only a change of the message itself needs it.
-DROP TRIGGER IF EXISTS submissions_au;
-CREATE TRIGGER submissions_au AFTER UPDATE OF message ON submissions BEGIN
-  INSERT INTO submissions_fts (submissions_fts, rowid, message) VALUES('delete', old.rowid, old.message);
-  INSERT INTO submissions_fts (rowid, message) VALUES (new.rowid, new.message);
-END;
 """)

@@ -13,7 +13,8 @@ import re
 
 from sqlite_utils import Database
 
-from . import audit, counts
+from .. import text
+from . import audit, counts, masks
 from .db import dicts as _dicts, immediate, now, one as _one
 
 QUEUE_ORDER = "s.received_at DESC, s.id DESC"
@@ -374,9 +375,10 @@ def bulk_change(db: Database, ids: list[int], user_id: int, action: str, changes
 
 def add_note(db: Database, submission_id: int, user_id: int, body: str) -> None:
     with immediate(db):
-        db.conn.execute("INSERT INTO notes (submission_id, author_id, body, created_at)"
-                        " VALUES (:submission_id, :author_id, :body, :now)",
-                        {"submission_id": submission_id, "author_id": user_id, "body": body, "now": now()})
+        db.conn.execute("INSERT INTO notes (submission_id, author_id, body, body_masked, created_at)"
+                        " VALUES (:submission_id, :author_id, :body, :body_masked, :now)",
+                        {"submission_id": submission_id, "author_id": user_id, "body": body,
+                         "body_masked": masks.masked(body), "now": now()})
         audit.record(db, user_id, "note", submission_id, None, {"note": body})
 
 
@@ -411,14 +413,16 @@ def _save_answer(db, submission_id, user_id, body, language, public_question, pu
     # so the choice survives "save draft" and the page shows it ticked.
     listed_value = 1 if listed else 0
     db.conn.execute(
-        "INSERT INTO answers (submission_id, body, language, public_question, published, listed,"
-        " author_id, created_at, updated_at, published_at) VALUES (:submission_id, :body, :language,"
-        " :public_question, :published, :listed, :author_id, :now, :now, :published_at)"
-        " ON CONFLICT (submission_id) DO UPDATE SET body = excluded.body, language = excluded.language,"
+        "INSERT INTO answers (submission_id, body, body_masked, language, public_question, published, listed,"
+        " author_id, created_at, updated_at, published_at) VALUES (:submission_id, :body, :body_masked,"
+        " :language, :public_question, :published, :listed, :author_id, :now, :now, :published_at)"
+        " ON CONFLICT (submission_id) DO UPDATE SET body = excluded.body, body_masked = excluded.body_masked,"
+        " language = excluded.language,"
         " public_question = excluded.public_question, published = excluded.published,"
         " listed = excluded.listed, author_id = excluded.author_id, updated_at = excluded.updated_at,"
         " published_at = COALESCE(excluded.published_at, answers.published_at)",
-        {"submission_id": submission_id, "body": body, "language": language, "public_question": public_question,
+        {"submission_id": submission_id, "body": body, "body_masked": masks.masked(body),
+         "language": language, "public_question": public_question,
          "published": published, "listed": listed_value, "author_id": user_id, "now": stamp,
          "published_at": stamp if publish else None})
     after = {"body": body, "language": language, "public_question": public_question,
@@ -451,31 +455,49 @@ def unpublish_answer(db: Database, submission_id: int, user_id: int) -> bool:
 
 # ---------------------------------------------------------------- export
 
-def export_rows(db: Database, filters: dict, viewer: dict, personal: bool, batch: int = 1000):
+def _neutral(expr: str) -> str:
+    """SQL for text.neutral_cell(expr): the same OWASP rule (text.FORMULA_STARTS), applied by
+    SQLite as it writes each row, so the export's Python touches no cell."""
+    starts = ", ".join(f"char({ord(c)})" for c in text.FORMULA_STARTS)
+    return f"CASE WHEN substr({expr}, 1, 1) IN ({starts}) THEN '''' || {expr} ELSE {expr} END"
+
+
+def export_rows(db: Database, filters: dict, viewer: dict, personal: bool, neutral: bool, batch: int = 2000):
     """Every row of the current filter (no paging), in the queue's order: the column names,
-    then lists of row tuples of up to `batch` each; contact columns only when `personal` (an
-    admin asked for them). A generator over one cursor: memory stays flat however many rows."""
+    then lists of up to `batch` row tuples. Free text comes masked (storage/masks.py); with
+    `neutral` (CSV), every cell a spreadsheet could run as a formula is neutralised. Contact
+    columns only when `personal` (an admin asked for them). A generator over one cursor: memory
+    stays flat however many rows, and Python does nothing per cell."""
     where, params = _where(db, filters, viewer)
-    personal_cols = ", c.name, c.contact, c.consent_to_contact" if personal else ""
-    cursor = db.conn.execute(
-        "SELECT s.reference, s.received_at, s.gathered_on, s.channel, s.status, s.kind, s.topic_code,"
-        " s.component, s.language, s.district, s.page, s.message,"
-        " (SELECT reference FROM submissions d WHERE d.id = s.duplicate_of"
-        + ("" if viewer.get("role") == "admin" else " AND d.sensitive = 0") + ") AS duplicate_of,"
-        " a.body AS answer, a.language AS answer_language, a.published AS answer_published,"
-        " s.first_answered_at,"
-        " (SELECT group_concat(n.created_at || ' ' || COALESCE(u.username, '?') || ': ' || n.body, char(10))"
-        "  FROM notes n LEFT JOIN users u ON u.id = n.author_id WHERE n.submission_id = s.id) AS notes"
-        f"{personal_cols}"
-        " FROM submissions s LEFT JOIN answers a ON a.submission_id = s.id"
+    hidden = "" if viewer.get("role") == "admin" else " AND d.sensitive = 0"
+    columns = [
+        ("reference", "s.reference"), ("received_at", "s.received_at"), ("gathered_on", "s.gathered_on"),
+        ("channel", "s.channel"), ("status", "s.status"), ("kind", "s.kind"), ("topic_code", "s.topic_code"),
+        ("component", "s.component"), ("language", "s.language"),
+        ("district", masks.expression(db, "s", "district")), ("page", masks.expression(db, "s", "page")),
+        ("message", masks.expression(db, "s", "message")),
+        # A reference, and notes that start with their time: never a formula, each read once.
+        ("duplicate_of", f"(SELECT reference FROM submissions d WHERE d.id = s.duplicate_of{hidden})"),
+        ("answer", masks.expression(db, "a", "body")), ("answer_language", "a.language"),
+        ("answer_published", "a.published"), ("first_answered_at", "s.first_answered_at"),
+        ("notes", "(SELECT group_concat(n.created_at || ' ' || COALESCE(u.username, '?') || ': ' || "
+                  f"{masks.expression(db, 'n', 'body')}, char(10)) FROM notes n LEFT JOIN users u"
+                  " ON u.id = n.author_id WHERE n.submission_id = s.id)"),
+    ]
+    if personal:
+        columns += [("name", "c.name"), ("contact", "c.contact"), ("consent_to_contact", "c.consent_to_contact")]
+    once = {"duplicate_of", "notes"}
+    select = ", ".join(f"{_neutral(expr) if neutral and name not in once else expr} AS {name}"
+                       for name, expr in columns)
+    cursor = db.conn.cursor()
+    cursor.row_factory = None  # plain tuples: the csv module writes them without a Python loop
+    cursor.execute(
+        f"SELECT {select} FROM submissions s LEFT JOIN answers a ON a.submission_id = s.id"
         + (" LEFT JOIN contacts c ON c.submission_id = s.id" if personal else "")
         + f" WHERE {where} ORDER BY {OLDEST_FIRST if filters.get('order') == 'oldest' else QUEUE_ORDER}",
         params)
-    yield [d[0] for d in cursor.description]
-    while True:
-        rows = cursor.fetchmany(batch)
-        if not rows:
-            return
+    yield [name for name, _ in columns]
+    while rows := cursor.fetchmany(batch):
         yield rows
 
 
