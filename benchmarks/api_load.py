@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Bounded load benchmark of the feedback service on loopback; writes benchmarks/api_load.md.
 
-    .venv/bin/python benchmarks/api_load.py [--duration 10] [--connections 16]
+    .venv/bin/python -m benchmarks.api_load [--duration 10] [--connections 16]
 
 For each server setup it starts the real gunicorn (deploy/gunicorn.conf.py) on 127.0.0.1 with
 a fresh SQLite file and runs wrk (Debian package) against
@@ -21,18 +21,20 @@ import os
 import platform
 import re
 import shutil
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
+from tests import processes
+from tests.fixtures_deploy import Redis
+from tests.fixtures_service import Gunicorn
+from tests.processes import free_port  # noqa: F401 (benchmarks/submission_path.py)
+
 ROOT = Path(__file__).resolve().parent.parent
-PYTHON = ROOT / ".venv" / "bin" / "python"
+PYTHON = ROOT / ".venv" / "bin" / "python"  # benchmarks/submission_path.py
 
 SUBMIT_LUA = r"""
 -- Each request a unique message (else the service answers duplicates without storing them)
@@ -72,39 +74,17 @@ SETUPS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server(instance: Path, env_extra: dict) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "FEEDBACK_INSTANCE_PATH": str(instance),
-           "FEEDBACK_DATABASE": str(instance / "bench.sqlite3"),
-           "FEEDBACK_SECRET_KEY": "benchmark-only-secret", "FEEDBACK_BIND": f"127.0.0.1:{port}",
-           "FEEDBACK_RATELIMIT_ENABLED": "false", "FEEDBACK_ACCESS_LOG": "",
-           "FEEDBACK_LOG_LEVEL": "warning", **env_extra}
-    proc = subprocess.Popen([str(PYTHON), "-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py")],
-                            cwd=ROOT, env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(url + "/healthz", timeout=1)
-            return proc, url
-        except OSError:
-            time.sleep(0.1)
-    os.killpg(proc.pid, signal.SIGKILL)
-    raise SystemExit("server did not start")
+    """The real gunicorn (deploy/gunicorn.conf.py) on instance/bench.sqlite3, rate limits off
+    unless `env_extra` turns them on; (its process, its URL) once /healthz answers."""
+    server = Gunicorn(instance, {"FEEDBACK_RATELIMIT_ENABLED": "false", **env_extra})
+    server.database = instance / "bench.sqlite3"
+    server.start()
+    return server.proc, server.url
 
 
 def stop_server(proc: subprocess.Popen) -> None:
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+    processes.stop(proc, timeout=20)
 
 
 def group_cpu_seconds(pgid: int) -> float:
@@ -192,17 +172,13 @@ def main() -> None:
         for n, setup in enumerate(SETUPS):
             instance = Path(tmp) / f"instance{n}"
             env = dict(setup["env"])
-            redis_proc = None
+            redis = None
             if setup.get("redis"):
                 if not shutil.which("redis-server"):
                     print(f"skipping {setup['name']}: redis-server is not installed")
                     continue
-                redis_port = free_port()
-                redis_proc = subprocess.Popen(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1",
-                                               "--save", "", "--appendonly", "no"],
-                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                time.sleep(0.5)
-                env["FEEDBACK_RATELIMIT_STORAGE_URI"] = f"redis://127.0.0.1:{redis_port}/0"
+                redis = Redis(Path(tmp) / f"redis{n}").start()
+                env["FEEDBACK_RATELIMIT_STORAGE_URI"] = redis.uri
             proc, url = start_server(instance, env)
             try:
                 run_wrk(url, "/livez", None, 2, args.connections)            # warm up
@@ -211,9 +187,8 @@ def main() -> None:
                 submit = run_wrk(url, "/api/v1/submissions", script, args.duration, args.connections, proc.pid)
             finally:
                 stop_server(proc)
-                if redis_proc:
-                    redis_proc.terminate()
-                    redis_proc.wait(timeout=10)
+                if redis:
+                    redis.stop()
             conn = sqlite3.connect(instance / "bench.sqlite3")
             stored = conn.execute("SELECT count(*) FROM submissions").fetchone()[0]
             integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
@@ -229,7 +204,7 @@ def main() -> None:
     lines = [
         "# Load benchmark: the feedback service on loopback",
         "",
-        f"Measured {now} by `.venv/bin/python benchmarks/api_load.py --duration {args.duration} "
+        f"Measured {now} by `.venv/bin/python -m benchmarks.api_load --duration {args.duration} "
         f"--connections {args.connections}` (the script writes this file).",
         "",
         f"- Machine: {machine()}.",

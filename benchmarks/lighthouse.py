@@ -37,10 +37,10 @@ METRICS = {"first-contentful-paint": "FCP", "largest-contentful-paint": "LCP", "
            "cumulative-layout-shift": "CLS", "speed-index": "SI"}
 
 
-def run_once(url: str, profile: str, out: Path) -> dict:
+def run_once(url: str, profile: str, out: Path, categories=CATEGORIES, chrome_flags: str = "") -> dict:
     cmd = [str(LIGHTHOUSE), url, "--quiet", "--output=json", f"--output-path={out}",
-           "--chrome-flags=--headless=new --no-sandbox --disable-gpu",
-           f"--only-categories={','.join(CATEGORIES)}", *PROFILES[profile]]
+           f"--chrome-flags=--headless=new --no-sandbox --disable-gpu {chrome_flags}".strip(),
+           f"--only-categories={','.join(categories)}", *PROFILES[profile]]
     done = subprocess.run(cmd, env={**os.environ, "CHROME_PATH": CHROME}, capture_output=True, text=True,
                           timeout=300)
     if done.returncode != 0:
@@ -49,12 +49,14 @@ def run_once(url: str, profile: str, out: Path) -> dict:
     audits = report["audits"]
     failing = {cat: [ref["id"] for ref in report["categories"][cat]["auditRefs"]
                      if ref["weight"] > 0 and audits[ref["id"]]["score"] not in (None, 1)]
-               for cat in CATEGORIES}
+               for cat in categories}
     return {
-        "scores": {cat: round(report["categories"][cat]["score"] * 100) for cat in CATEGORIES},
-        "metrics": {short: audits[key]["numericValue"] for key, short in METRICS.items()},
-        "bytes": audits["total-byte-weight"]["numericValue"],
-        "requests": len(audits["network-requests"]["details"]["items"]),
+        "scores": {cat: round(report["categories"][cat]["score"] * 100) for cat in categories},
+        "metrics": {short: audits[key]["numericValue"] for key, short in METRICS.items() if key in audits},
+        "bytes": audits.get("total-byte-weight", {}).get("numericValue"),
+        "requests": len(((audits.get("network-requests") or {}).get("details") or {}).get("items") or []),
+        "explanations": {ref: audits[ref].get("explanation") or audits[ref].get("displayValue")
+                         for ids in failing.values() for ref in ids},
         "failing": {cat: ids for cat, ids in failing.items() if ids},
         "runtime_error": report.get("runtimeError"),
         "lighthouse": report["lighthouseVersion"], "chrome": report["environment"]["hostUserAgent"],

@@ -22,8 +22,8 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
+from tests.fixtures_browser import sign_in
 from tests.fixtures_loop import Loop
-from tests.fixtures_moderation import PASSWORD
 from tests.fixtures_site import build_site
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,10 +89,7 @@ def main() -> None:
             page.screenshot(path=str(OUT / "loop-ur-answered-360.png"))
             laptop = browser.new_context(viewport={"width": 1280, "height": 900})
             page = laptop.new_page()
-            page.goto(f"{app}/moderation/sign-in")
-            page.fill("#username", "ada")
-            page.fill("#password", PASSWORD)
-            page.click("button[type=submit]")
+            sign_in(page, app)
             for lang in ("ur", "en"):
                 page.goto(f"{app}/moderation/digest?district=Lahore&from=2026-01-01&lang={lang}")
                 pdf = OUT / f"loop-digest-{lang}-a4.pdf"

@@ -4,10 +4,12 @@ alone (the same kind of texts posted straight to /api/v1/sms/inbound) and the we
 submission route as baselines.
 
     nice -n 10 .venv/bin/python -m benchmarks.sms_throughput [--texts 3000] [--numbers 1500]
+        [--workers 2 --threads 8]    # the production setting (deploy/feedback.env.example)
 
-Path measured: fakesmsc (the phones) -> bearerbox -> smsbox -> HTTP -> gunicorn (1 worker,
-8 threads, as deploy/gunicorn.conf.py) -> SQLite (synchronous=FULL) -> the reply -> smsbox ->
-bearerbox -> fakesmsc. A text counts when its reply reaches the phone. fakesmsc sends as fast
+Path measured: fakesmsc (the phones) -> bearerbox -> smsbox -> HTTP -> gunicorn
+(deploy/gunicorn.conf.py: by default 1 worker of 8 threads, the one-box setting, limits counted
+in the process; --workers 2 as deploy/feedback.env.example, limits counted in a local Redis) ->
+SQLite (synchronous=FULL) -> the reply -> smsbox -> bearerbox -> fakesmsc. A text counts when its reply reaches the phone. fakesmsc sends as fast
 as it can, each text from one of --numbers numbers picked at random (so a number sends about
 texts/numbers, under its 10-a-minute limit), each with a random tail (no duplicates merge).
 Lost = texts sent - replies received, and texts sent - submissions stored: both must be 0 (a
@@ -29,25 +31,31 @@ from pathlib import Path
 
 import requests
 
+from tests.fixtures_deploy import Redis
 from tests.fixtures_service import Gunicorn, free_port, read_rows
 from tests.fixtures_sms import _GOT, FAKESMSC, INBOUND_SECRET, SHORT_CODE, Kannel
 
 QUESTION = "when will my Kafalat payment come, question"
 
 
-def stack(root: Path, texts: int) -> tuple[Gunicorn, Kannel]:
+def stack(root: Path, texts: int, workers: int = 1, threads: int = 8,
+          redis: Redis | None = None) -> tuple[Gunicorn, Kannel]:
     server = Gunicorn(root / "instance")
     server.port = free_port()
     kannel = Kannel(root / "kannel", server.url, debug_logs=False)   # as deployed: warnings only
     # Limits on, as deployed; the web baseline comes from one address, so its per-client
     # limit is raised to let it through (the SMS limits stay the defaults).
     server.extra_env = {**kannel.service_env(), "FEEDBACK_RATELIMIT_ENABLED": "true",
-                        "FEEDBACK_LIMIT_SUBMISSIONS": f"{texts * 2} per minute"}
+                        "FEEDBACK_LIMIT_SUBMISSIONS": f"{texts * 2} per minute",
+                        "FEEDBACK_WORKERS": str(workers), "FEEDBACK_THREADS": str(threads)}
+    if redis is not None:   # several workers count the limits together
+        server.extra_env["FEEDBACK_RATELIMIT_STORAGE_URI"] = redis.uri
     return server, kannel
 
 
 def cpu_seconds(groups: dict[str, int]) -> dict[str, float]:
-    """CPU time (user + system) used so far by each named process group (its session)."""
+    """CPU time (user + system) used so far by each named process group (its session), or
+    process (one started in ours)."""
     tick = os.sysconf("SC_CLK_TCK")
     used = dict.fromkeys(groups, 0.0)
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -55,8 +63,9 @@ def cpu_seconds(groups: dict[str, int]) -> dict[str, float]:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:  # the process ended meanwhile
             continue
+        pid = int(stat.parent.name)
         for name, group in groups.items():
-            if int(fields[2]) == group:   # fields[2]: the process group
+            if group in (int(fields[2]), pid):   # fields[2]: the process group
                 used[name] += (int(fields[11]) + int(fields[12])) / tick
     return used
 
@@ -153,16 +162,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--texts", type=int, default=3000)
     parser.add_argument("--numbers", type=int, default=1500)
+    parser.add_argument("--workers", type=int, default=1, help="gunicorn processes (more than 1: Redis)")
+    parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn process")
     args = parser.parse_args()
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="sms-bench-") as tmp:
-        server, kannel = stack(Path(tmp), args.texts)
+        redis = Redis(Path(tmp) / "redis").start() if args.workers > 1 else None
+        server, kannel = stack(Path(tmp), args.texts, args.workers, args.threads, redis)
         try:
             server.start()
             kannel.start()
             web_baseline = web(server, args.texts)
             baseline = straight(server, args.texts, args.numbers)
-            groups = {"gunicorn": server.proc.pid, **{Path(p.args[0]).name: p.pid for p in kannel.procs}}
+            groups = {"gunicorn": server.proc.pid, **{Path(p.args[0]).name: p.pid for p in kannel.procs},
+                      **({"redis": redis.proc.pid} if redis else {})}
             result = through_kannel(kannel, args.texts, args.numbers, groups)
             stored = read_rows(str(server.database),
                                "SELECT count(*) AS n, count(DISTINCT s.client_hash) AS numbers,"
@@ -174,7 +187,11 @@ def main() -> None:
         finally:
             kannel.stop()
             server.stop()
+            if redis:
+                redis.stop()
     report = {
+        "gunicorn": {"workers": args.workers, "threads": args.threads,
+                     "limit_counters": "redis" if redis else "in the process"},
         "load_average_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
         "baseline_web_submissions": web_baseline,
         "baseline_service_alone": baseline,

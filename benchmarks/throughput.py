@@ -29,6 +29,7 @@ from pathlib import Path
 
 from benchmarks.production_stack import gunicorn_pids, production_stack
 from tests.fixtures_deploy import precompress
+from tests.fixtures_service import read_rows, references
 from tests.fixtures_site import build_site
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -123,7 +124,7 @@ def run_setup(key: str, duration: int, connections: int, threads: int, site: Pat
                            - children_before.ru_utime - children_before.ru_stime)}
             time.sleep(1)  # in-flight requests finish
             after = _rows(gunicorn.database)
-            stored = _references(gunicorn.database)
+            stored = references(gunicorn.database)
             integrity = sqlite3.connect(gunicorn.database).execute("PRAGMA integrity_check").fetchone()[0]
         match = re.search(r"^RESULT (\{.*\})$", done.stdout, re.M)
         if not match:
@@ -173,19 +174,7 @@ def commit_ceiling(directory: Path, seconds: float = 3) -> float:
 
 
 def _rows(database) -> int:
-    conn = sqlite3.connect(database)
-    try:
-        return conn.execute("SELECT count(*) FROM submissions").fetchone()[0]
-    finally:
-        conn.close()
-
-
-def _references(database) -> set[str]:
-    conn = sqlite3.connect(database)
-    try:
-        return {r for (r,) in conn.execute("SELECT reference FROM submissions")}
-    finally:
-        conn.close()
+    return read_rows(str(database), "SELECT count(*) AS n FROM submissions")[0]["n"]
 
 
 def main() -> int:

@@ -22,7 +22,7 @@ from . import build
 
 log = get_plugin_logger("assets")
 PURGECSS = Path("node_modules") / ".bin" / "purgecss"  # under the project folder
-MATERIAL_CSS = re.compile(r'<link rel="stylesheet" href="([^"]*?)assets/stylesheets/main\.[0-9a-f]+\.min\.css">')
+MATERIAL_CSS = re.compile(r'(<link rel="stylesheet" href="[^"]*?assets/stylesheets/)main\.[0-9a-f]+\.min\.css(">)')
 OUR_CSS = re.compile(r'\s*<link rel="stylesheet" href="[^"]*?assets/site\.css">')
 # Classes only our scripts add (PurgeCSS also reads docs/assets/*.js, this is belt and braces).
 SAFELIST = ["js", "no-js"]
@@ -89,7 +89,9 @@ def bundle_css(site: Path, config) -> None:
     ours.unlink()  # merged above; pages load only the fingerprinted file
     for page in site.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
-        new, found = MATERIAL_CSS.subn(lambda m: f'<link rel="stylesheet" href="{m.group(1)}assets/stylesheets/{name}">', text)
+        # The merged file's name is known only now, after every page is written: the link
+        # Material's `styles` block made is rewritten (a patch that must match: checked below).
+        new, found = MATERIAL_CSS.subn(lambda m: m.group(1) + name + m.group(2), text)
         if not found:
             # Every page links Material's stylesheet: if none matched, its markup changed.
             raise PluginError(f"{page.relative_to(site)} has no link to Material's main CSS in the form "

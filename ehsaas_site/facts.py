@@ -12,16 +12,21 @@ a wrong number. An unset value becomes the reader's-language phrase `site.fact_u
 from __future__ import annotations
 
 import datetime as dt
-import html
+import functools
 import re
 
 from mkdocs.exceptions import PluginError
 
-from . import build, facts_report as data
+from . import build, facts_report as data, html
 
 CALL = re.compile(r"""\{\{\s*(?P<name>fact|facts_checked|operator)\(\s*(?:(["'])(?P<key>[^"']*)\2)?\s*\)\s*\}\}""")
 ANY_TEMPLATE = re.compile(r"\{\{.*?\}\}", re.S)
 _operator = {"name": ""}
+
+
+@functools.cache
+def _html() -> html.Fragments:
+    return html.Fragments("facts.html")
 
 
 def entry(key: str) -> dict:
@@ -41,19 +46,13 @@ def render_fact(key: str, reader_lang: str, text_lang: str) -> str:
                           "stays in data/facts.yml.")
     if data.has_value(item):
         value = str(item["value"]).strip()
-        shown = str((item.get("display") or {}).get(text_lang) or value)
-        # Isolated from the text around it: in a right-to-left sentence the bidi algorithm
-        # would otherwise show 0800-123 as 123-0800 and 2024-07-10 as 10-07-2024.
-        text = f"<bdi>{html.escape(shown, quote=False)}</bdi>"
         href = {"phone": "tel:" + re.sub(r"[^0-9+]", "", value), "sms": "sms:" + re.sub(r"[^0-9]", "", value),
                 "web": "https://" + value.strip("/") + "/"}.get(kind)
-        return f'<a href="{html.escape(href)}">{text}</a>' if href else text
-    phrase = html.escape(build.t(reader_lang, "site.fact_unconfirmed"), quote=False)
+        return _html()("value", str((item.get("display") or {}).get(text_lang) or value), href)
     # A fallback page is English text shown to an Urdu reader: mark the phrase's own language.
-    marks = ""
-    if reader_lang != text_lang:
-        marks = f' lang="{reader_lang}" dir="{build.text_direction(reader_lang)}"'
-    return f'<em class="fact-unconfirmed"{marks}>{phrase}</em>'
+    other = reader_lang if reader_lang != text_lang else None
+    return _html()("unconfirmed", build.t(reader_lang, "site.fact_unconfirmed"), other,
+                   build.text_direction(reader_lang))
 
 
 def facts_checked(markdown: str, statement: str | None = None) -> str:
@@ -65,18 +64,17 @@ def facts_checked(markdown: str, statement: str | None = None) -> str:
     dates = [d for d in dates if d]
     if not dates:
         raise PluginError("{{ facts_checked() }} on a page that shows no confirmed fact.")
-    oldest = min(dates).isoformat()
-    return f'<bdi><time datetime="{oldest}">{oldest}</time></bdi>'
+    return _html()("checked", min(dates).isoformat())
 
 
 def operator_line(lang: str) -> str:
     """Who runs the site, in the reader's language, with the official helpline one tap away."""
     helpline = render_fact("helpline_phone", lang, lang)
     name = _operator["name"]
-    key, values = ("site.operator_named", {"operator": html.escape(name)}) if name else ("site.operator_none", {})
-    template = html.escape(build.t(lang, key, **{k: "{" + k + "}" for k in values}, helpline="{helpline}"),
-                           quote=False)
-    return template.format(helpline=helpline, **values)
+    key, values = ("site.operator_named", {"operator": name}) if name else ("site.operator_none", {})
+    sentence = build.t(lang, key, **{k: "{" + k + "}" for k in values}, helpline="{helpline}")
+    # Markup.format escapes the sentence and the operator's name, not the helpline's link.
+    return str(html.escape(sentence).format(helpline=html.Markup(helpline), **values))
 
 
 def replace_facts(markdown: str, reader_lang: str, text_lang: str, where: str = "page") -> str:

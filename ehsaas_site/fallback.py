@@ -12,12 +12,12 @@ translation's `source_hash` (translations.py) was recorded.
 """
 from __future__ import annotations
 
-from html import escape
 from pathlib import Path
 
 from mkdocs.plugins import event_priority, get_plugin_logger
 
 from . import build
+from .html import render
 from .pages import body_hash, read_page
 
 log = get_plugin_logger("translations")
@@ -68,5 +68,5 @@ def on_page_content(html, page, config, files):
     current = _english_body_hash(config, page.file)
     if current is None or current == str(recorded):
         return html
-    notice = escape(build.t(reader, "translation.outdated_notice"), quote=False)
-    return f'<p class="site-notice site-notice--outdated" role="note">{notice}</p>\n{html}'
+    notice = render("outdated_notice.html", notice=build.t(reader, "translation.outdated_notice"))
+    return f"{notice}\n{html}"

@@ -7,8 +7,8 @@ events below).
     python -m ehsaas_site.feed check [LOCATION]       # read a feed (or the snapshot) and summarise it
     python -m ehsaas_site.feed snapshot LOCATION      # save a feed as the new data/feed_snapshot.json
 
-Everything from the feed is escaped: it is public text written by moderators, but the site must
-stay safe even if the feed were not. Lists are cut to a gzip byte budget so that every page stays
+Everything from the feed is escaped (templates/feed.html, autoescaped): it is public text written
+by moderators, but the site must stay safe even if the feed were not. Lists are cut to a gzip byte budget so that every page stays
 within the page-weight budget (benchmarks/page_weight.py) however long the answers are.
 """
 from __future__ import annotations
@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gzip
-import html
 import json
 import os
 import sys
@@ -32,7 +31,8 @@ from mkdocs.utils import get_relative_url
 
 from feedback_api import i18n
 
-from . import build
+from . import build, html
+from .html import Markup
 from .pages import ROOT
 
 SNAPSHOT = ROOT / "data" / "feed_snapshot.json"  # the build passes its own (build.data_dir)
@@ -123,14 +123,10 @@ def load(location: str | None, snapshot: Path = SNAPSHOT) -> Loaded:
 
 # ---------------------------------------------------------------- small helpers
 
-def esc(text) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def paragraphs(text: str) -> str:
-    """Plain text as escaped paragraphs; single line breaks kept."""
-    blocks = [b.strip() for b in str(text).replace("\r\n", "\n").split("\n\n") if b.strip()]
-    return "".join(f"<p>{'<br>'.join(esc(line) for line in b.splitlines())}</p>" for b in blocks)
+def blocks(text: str) -> list[list[str]]:
+    """Plain text as paragraphs, each a list of its lines (single line breaks kept)."""
+    found = [b.strip() for b in str(text).replace("\r\n", "\n").split("\n\n") if b.strip()]
+    return [b.splitlines() for b in found]
 
 
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
@@ -183,36 +179,27 @@ def change_text(change: dict, lang: str, fallbacks: list[str]) -> tuple[str, dic
 
 # ---------------------------------------------------------------- the lists
 
-def _own_language(code: str, reader: str, direction):
-    """Escapes text; text in another language than the reader's is marked with its lang/dir."""
-    if code == reader:
-        return esc
-    return lambda text: f'<span lang="{esc(code)}" dir="{esc(direction(code))}">{esc(text)}</span>'
-
-
 class Renderer:
-    """HTML for one reader's language. `t(key, **values)` answers a string in that language;
-    `component_name(slug)`; `direction(code)`; `fallbacks`: languages to show a change in when it
-    has no text in the reader's; `links`: {"answered": href, "changes": href, "check": href}."""
+    """HTML for one reader's language, written by the macros of templates/feed.html (this class
+    chooses what goes in and what fits the budgets). `t(key, **values)` answers a string in
+    that language; `component_name(slug)`; `direction(code)`; `fallbacks`: languages to show a
+    change in when it has no text in the reader's; `links`: {"answered", "changes", "check": href}."""
 
     def __init__(self, lang, t, component_name, direction, fallbacks, links):
-        self.lang, self.t, self.component_name = lang, t, component_name
-        self.direction, self.fallbacks, self.links = direction, fallbacks, links
+        self.lang, self.t, self.component_name, self.fallbacks = lang, t, component_name, fallbacks
+        self.html = html.Fragments("feed.html", t=t, reader=lang, direction=direction,
+                                   component_name=component_name, links=links, excerpt=excerpt)
 
     def _answer(self, item: dict) -> str:
-        meta = [esc(self.component_name(item["component"]))]
+        meta = [self.component_name(item["component"])]
         day = format_date(item.get("published_on"), self.t)
         if day:
-            meta.append(esc(self.t("loop.published_on", date=day)))
-        return (f'<section class="loop-answer" id="{esc(item["id"])}">'
-                f'<h2>{esc(item["question"])}</h2>'
-                f'<p><small>{" · ".join(meta)}</small></p>'
-                f'<p><strong>{esc(self.t("loop.answer"))}:</strong></p>{paragraphs(item["answer"])}'
-                "</section>")
+            meta.append(self.t("loop.published_on", date=day))
+        return self.html("answer", item, meta, blocks(item["answer"]))
 
     def updated_line(self, doc: dict) -> str:
         day = format_date(doc.get("updated_at"), self.t)
-        return f'<p><small>{esc(self.t("loop.updated", date=day))}</small></p>' if day else ""
+        return self.html("updated", day) if day else ""
 
     def figures(self, doc: dict) -> str:
         totals = ((doc.get("stats") or {}).get("totals")) or {}
@@ -224,55 +211,36 @@ class Renderer:
         if days is not None:
             text += " " + (self.t("loop.median_within_a_day") if days < 1 else
                            self.t("loop.median_days", days=f"{days:g}"))
-        return f"<p>{esc(text)}</p>"
+        return self.html("figures", text)
 
     def answered_page(self, doc: dict) -> tuple[str, list[str]]:
         """The answered page's list, and the ids of the answers it shows."""
         items = answers_for(doc, self.lang)
         head = self.figures(doc)
-        if not items:
-            return (f'<div class="loop-answers">{head}<p><strong>{esc(self.t("loop.no_answers"))}</strong></p>'
-                    f'<p><a href="{esc(self.links["check"])}">{esc(self.t("loop.check_yours"))}</a></p></div>', [])
         parts = [self._answer(a) for a in items]
-        if gz_size(head + parts[0]) > ANSWERS_PAGE_BUDGET:
+        if parts and gz_size(head + parts[0]) > ANSWERS_PAGE_BUDGET:
             # One answer longer than the page's budget: shown shortened (the feed has it whole).
             parts[0] = self._answer({**items[0], "answer": excerpt(items[0]["answer"], 1200)})
         shown = fit(parts, ANSWERS_PAGE_BUDGET, head)
-        tail = self.updated_line(doc)
-        if shown < len(items):
-            tail = (f'<p>{esc(self.t("loop.more_not_shown", count=len(items) - shown))} '
-                    f'<a href="{esc(self.links["check"])}">{esc(self.t("loop.check_yours"))}</a></p>') + tail
-        return f'<div class="loop-answers">{head}{"".join(parts[:shown])}{tail}</div>', [a["id"] for a in items[:shown]]
+        listing = self.html("answered_page", Markup(head), [Markup(p) for p in parts[:shown]],
+                            len(items) - shown, Markup(self.updated_line(doc)))
+        return listing, [a["id"] for a in items[:shown]]
 
     def _change(self, item: dict) -> str:
         found = change_text(item, self.lang, self.fallbacks)
         if found is None:
             return ""
         code, text = found
-        own = _own_language(code, self.lang, self.direction)
         where = text.get("place") or item.get("district") or ""
-        title = esc(self.component_name(item["component"])) + (f": {own(where)}" if where else "")
-        meta = [esc(format_date(item.get("happened_on"), self.t) or self.t("loop.date_not_stated"))]
+        meta = [format_date(item.get("happened_on"), self.t) or self.t("loop.date_not_stated")]
         if item.get("submissions"):
-            meta.append(esc(self.t("loop.in_answer_to", count=item["submissions"])))
-        source = ""
-        if item.get("origin") == "programme_document":
-            source = f'<p><small>{esc(self.t("loop.source_programme_document"))}</small></p>'
-        return (f'<section class="loop-change" id="{esc(item["id"])}">'
-                f"<h2>{title}</h2><p><small>{' · '.join(meta)}</small></p>"
-                f'<p><strong>{esc(self.t("loop.you_said"))}:</strong> {own(text["said"])}</p>'
-                f'<p><strong>{esc(self.t("loop.we_did"))}:</strong> {own(text["done"])}</p>'
-                f"{source}</section>")
+            meta.append(self.t("loop.in_answer_to", count=item["submissions"]))
+        return self.html("change", item, code, text, where, meta)
 
     def changes_page(self, doc: dict) -> str:
         parts = [p for p in (self._change(c) for c in changes_for(doc)) if p]
-        if not parts:
-            return f'<div class="loop-changes"><p><strong>{esc(self.t("loop.no_changes"))}</strong></p></div>'
         shown = fit(parts, CHANGES_PAGE_BUDGET)
-        tail = ""
-        if shown < len(parts):
-            tail = f'<p>{esc(self.t("loop.more_changes_not_shown", count=len(parts) - shown))}</p>'
-        return f'<div class="loop-changes">{"".join(parts[:shown])}{tail}</div>'
+        return self.html("changes_page", [Markup(p) for p in parts[:shown]], len(parts) - shown)
 
     def component_section(self, doc: dict, component: str, on_answered_page: set[str]) -> str:
         """The end of a programme page: its latest answers (question and the answer's first
@@ -282,40 +250,14 @@ class Renderer:
         changes = [c for c in changes_for(doc, component)
                    if change_text(c, self.lang, self.fallbacks)][:COMPONENT_CHANGES]
         while True:
-            section = self._component(answers, changes, on_answered_page)
+            section = self.html("component", answers, on_answered_page,
+                                [change_text(c, self.lang, self.fallbacks) for c in changes])
             if gz_size(section) <= COMPONENT_BUDGET or len(answers) + len(changes) <= 1:
                 return section
             if len(changes) > 1 or (changes and len(answers) <= 1):
                 changes = changes[:-1]
             else:
                 answers = answers[:-1]
-
-    def _component(self, answers, changes, on_answered_page) -> str:
-        out = []
-        if answers:
-            items = []
-            for a in answers:
-                link = ""
-                if a["id"] in on_answered_page:
-                    link = (f' <a href="{esc(self.links["answered"])}#{esc(a["id"])}">'
-                            f'{esc(self.t("loop.read_answer"))}</a>')
-                items.append(f"<li><strong>{esc(excerpt(a['question']))}</strong><br>"
-                             f"{esc(excerpt(a['answer']))}{link}</li>")
-            out.append(f'<h2>{esc(self.t("loop.component_answers"))}</h2>'
-                       f'<ul class="loop-list">{"".join(items)}</ul>'
-                       f'<p><a href="{esc(self.links["answered"])}">{esc(self.t("loop.all_answers"))}</a></p>')
-        if changes:
-            items = []
-            for c in changes:
-                code, text = change_text(c, self.lang, self.fallbacks)
-                own = _own_language(code, self.lang, self.direction)
-                items.append(f"<li><strong>{esc(self.t('loop.you_said'))}:</strong> "
-                             f"{own(excerpt(text['said']))}<br><strong>{esc(self.t('loop.we_did'))}:</strong> "
-                             f"{own(excerpt(text['done']))}</li>")
-            out.append(f'<h2>{esc(self.t("loop.component_changes"))}</h2>'
-                       f'<ul class="loop-list">{"".join(items)}</ul>'
-                       f'<p><a href="{esc(self.links["changes"])}">{esc(self.t("loop.all_changes"))}</a></p>')
-        return f'<div class="loop-component">{"".join(out)}</div>' if out else ""
 
 
 # ---------------------------------------------------------------- the build (hooks/feed.py)

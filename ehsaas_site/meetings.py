@@ -7,7 +7,6 @@ file per meeting, during the build (hooks/meetings.py calls the `on_*` events be
 from __future__ import annotations
 
 import datetime as dt
-import html
 import re
 import sys
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from mkdocs.utils import get_relative_url
 
 from feedback_api import i18n
 
-from . import build
+from . import build, html
 from .pages import ROOT
 
 DATA_FILE = ROOT / "data" / "meetings.yml"  # the build passes its own (build.data_dir)
@@ -163,44 +162,18 @@ def language_name(code: str, names: dict[str, str]) -> str:
 
 def render_list(meetings: list[Meeting], lang: str, t, names: dict[str, str], component_name,
                 ics_href, now: dt.datetime | None = None) -> str:
-    """The Markdown (with a little HTML) that replaces <!-- meetings --> in a meetings page.
-    `t(key)` answers a string in the reader's language; `ics_href(meeting)` is the link."""
-    esc = lambda text: html.escape(str(text), quote=True)  # noqa: E731
+    """The Markdown (with a little HTML: templates/meetings.md) that replaces <!-- meetings -->
+    in a meetings page. `t(key)` answers a string in the reader's language;
+    `ics_href(meeting)` is the link to its calendar file."""
     today = (now or dt.datetime.now(PAKISTAN)).date()
-    updated = esc(t("meetings.updated").format(date=format_date(today, t)))
-    if not meetings:
-        return f"{esc(t('meetings.none'))}\n\n{updated}\n"
-    upcoming, past = split(meetings, now)
-    out = [f"## {esc(t('meetings.upcoming'))}", ""]
-    out += _entries(upcoming, lang, t, names, component_name, ics_href, esc) if upcoming \
-        else [esc(t("meetings.no_upcoming")), ""]
-    if past:
-        out += [f"## {esc(t('meetings.past'))}", ""]
-        out += _entries(past, lang, t, names, component_name, None, esc)
-    out += [updated, ""]
-    return "\n".join(out)
-
-
-def _entries(meetings, lang, t, names, component_name, ics_href, esc) -> list[str]:
-    lines = []
     comma = "، " if t("meta.dir") == "rtl" else ", "
-    for m in meetings:
-        hours = f"{m.start:%H:%M}" + (f"–{m.end:%H:%M}" if m.end else "")
-        # <bdi dir="ltr">: in a right-to-left line, "10:00–12:30" would otherwise read 12:30–10:00
-        when = (f"{esc(format_date(m.date, t))}{comma}<bdi dir=\"ltr\">{hours}</bdi> "
-                f"({esc(t('meetings.pakistan_time'))})")
-        lines += [f"### {esc(t(f'meetings.kinds.{m.kind}'))}: {esc(m.district)}", ""]
-        lines.append(f"- **{esc(t('meetings.when'))}:** {when}")
-        lines.append(f"- **{esc(t('meetings.where'))}:** {esc(m.place_in(lang))}{comma}{esc(m.district)}")
-        lines.append(f"- **{esc(t('meetings.languages'))}:** "
-                     f"{esc(comma.join(language_name(code, names) for code in m.languages))}")
-        if m.about:
-            lines.append(f"- **{esc(t('meetings.about'))}:** {esc(component_name(m.about))}")
-        if ics_href:
-            lines.append(f'- <a href="{esc(ics_href(m))}" type="text/calendar" download>'
-                         f"{esc(t('meetings.add_to_calendar'))}</a>")
-        lines.append("")
-    return lines
+    upcoming, past = split(meetings, now)
+    return html.render(
+        "meetings.md", upcoming=upcoming, past=past, t=t, comma=comma, component_name=component_name,
+        ics_href=ics_href, updated=t("meetings.updated").format(date=format_date(today, t)),
+        day=lambda day: format_date(day, t), place=lambda m: m.place_in(lang),
+        hours=lambda m: f"{m.start:%H:%M}" + (f"–{m.end:%H:%M}" if m.end else ""),
+        spoken=lambda m: comma.join(language_name(code, names) for code in m.languages)) + "\n"
 
 
 # --- calendar files --------------------------------------------------------------------------------

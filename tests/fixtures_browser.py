@@ -53,3 +53,15 @@ def shoot(page, tmp_path, name, full_page=False):
     if os.environ.get("SAVE_SCREENSHOTS") == "1":
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, SCREENSHOTS / path.name)
+
+
+def sign_in(page, origin: str, username: str = "ada") -> None:
+    """Sign in to moderation as a staff member does: /moderation/ sends a signed-out browser to
+    the sign-in form, and back to the dashboard after it."""
+    from tests.fixtures_moderation import PASSWORD
+    page.goto(origin + "/moderation/")
+    assert "/moderation/sign-in" in page.url
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(origin + "/moderation/")

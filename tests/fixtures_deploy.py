@@ -7,41 +7,18 @@ from __future__ import annotations
 import http.client
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.fixtures_service import ROOT, SECRET, Gunicorn, free_port
+from tests import processes
+from tests.fixtures_service import ROOT, SECRET, Gunicorn
+from tests.processes import free_port
 
 NGINX = "/usr/sbin/nginx"
 REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-def _wait_port(port: int, proc: subprocess.Popen, what: str, log: Path, timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited ({proc.returncode}): {log.read_text(errors='replace')[-3000:]}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{what} did not listen on {port} within {timeout}s: {log.read_text(errors='replace')[-3000:]}")
-
-
-def _stop(proc: subprocess.Popen | None) -> None:
-    if proc and proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
 
 
 class Redis:
@@ -60,16 +37,14 @@ class Redis:
         self.port = free_port()
         self.workdir.mkdir(parents=True, exist_ok=True)
         log = self.workdir / "redis.log"
-        self.proc = subprocess.Popen(
-            [REDIS, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.workdir), "--logfile", str(log)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        log.touch()
-        _wait_port(self.port, self.proc, "redis-server", log)
+        self.proc = processes.start([REDIS, "--port", self.port, "--bind", "127.0.0.1", "--save", "",
+                                     "--appendonly", "no", "--dir", self.workdir, "--logfile", log],
+                                    self.workdir / "redis.out")
+        processes.wait_until(processes.listening(self.port), self.proc, "redis-server", log, 15, every=0.05)
         return self
 
     def stop(self) -> None:
-        _stop(self.proc)
+        processes.stop(self.proc, timeout=10)
 
 
 def nginx_main_conf(prefix: Path, site_conf: Path, workers: str = "1") -> str:
@@ -143,9 +118,8 @@ class Nginx:
         checked = self.test_config()
         assert checked.returncode == 0, f"nginx -t failed:\n{checked.stderr}"
         log = self.prefix / "stderr.log"
-        self.proc = subprocess.Popen([NGINX, "-p", str(self.prefix), "-c", str(self.prefix / "nginx.conf")],
-                                     stdout=open(log, "wb"), stderr=subprocess.STDOUT)
-        _wait_port(self.port, self.proc, "nginx", log)
+        self.proc = processes.start([NGINX, "-p", self.prefix, "-c", self.prefix / "nginx.conf"], log)
+        processes.wait_until(processes.listening(self.port), self.proc, "nginx", log, 15, every=0.05)
         return self
 
     def error_log(self) -> str:
@@ -153,7 +127,7 @@ class Nginx:
         return path.read_text(errors="replace")[-3000:] if path.exists() else ""
 
     def stop(self) -> None:
-        _stop(self.proc)
+        processes.stop(self.proc, timeout=10)
 
 
 def request_from(address: str, port: int, method: str, path: str, body: bytes | None = None,

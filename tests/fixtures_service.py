@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import socket
 import sqlite3
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-import requests
 from flask.testing import FlaskClient
 from openapi_schema_validator import OAS30Validator
 
 from feedback_api import create_app, openapi, storage
+from tests import processes
+from tests.processes import free_port  # noqa: F401 (tests import it from here)
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "test-secret-key-0123456789abcdef"
@@ -122,6 +119,11 @@ def read_rows(db_path: str, sql: str, params=()) -> list[dict]:
         conn.close()
 
 
+def references(database) -> set[str]:
+    """Every reference stored in a database file (what survived, read afresh)."""
+    return {row["reference"] for row in read_rows(str(database), "SELECT reference FROM submissions")}
+
+
 @pytest.fixture
 def db_rows(service_app):
     """rows("SELECT ...", params) from the service app's database file."""
@@ -129,12 +131,6 @@ def db_rows(service_app):
 
 
 # ---------------------------------------------------------------- a real gunicorn
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 class Gunicorn:
     """gunicorn -c deploy/gunicorn.conf.py on a free loopback port, in its own process group
@@ -151,6 +147,10 @@ class Gunicorn:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def log(self) -> Path:
+        return self.instance.parent / f"gunicorn-{self.port}.log"
+
     def start(self, timeout: float = 20, ready: str = "/healthz") -> "Gunicorn":
         """Start and wait until `ready` answers 200 (/livez for a server whose storage is down)."""
         self.port = self.port or free_port()  # a caller may choose it first (Kannel needs it)
@@ -158,41 +158,20 @@ class Gunicorn:
                "FEEDBACK_DATABASE": str(self.database), "FEEDBACK_SECRET_KEY": SECRET,
                "FEEDBACK_BIND": f"127.0.0.1:{self.port}", "FEEDBACK_ACCESS_LOG": "",
                "FEEDBACK_LOG_LEVEL": "warning", **self.extra_env}
-        self.log = open(self.instance.parent / f"gunicorn-{self.port}.log", "wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py")],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {self.read_log()}")
-            try:
-                if requests.get(self.url + ready, timeout=1).status_code == 200:
-                    return self
-            except requests.RequestException:  # not up yet, or too slow on a busy machine
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"gunicorn did not answer within {timeout}s: {self.read_log()}")
+        self.proc = processes.start([sys.executable, "-m", "gunicorn", "-c", ROOT / "deploy" / "gunicorn.conf.py"],
+                                    self.log, cwd=ROOT, env=env)
+        processes.wait_until(processes.answering(self.url + ready), self.proc, "gunicorn", self.log, timeout)
+        return self
 
     def read_log(self) -> str:
-        self.log.flush()
-        return (self.instance.parent / f"gunicorn-{self.port}.log").read_text(errors="replace")[-3000:]
+        return processes.tail(self.log)
 
     def kill9(self) -> None:
         """SIGKILL the master and all its workers (the whole process group) at once."""
-        os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
+        processes.kill(self.proc)
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=5)
-        if getattr(self, "log", None):
-            self.log.close()
+        processes.stop(self.proc)
 
 
 @pytest.fixture

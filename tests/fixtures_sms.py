@@ -12,8 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -24,7 +22,9 @@ from urllib.parse import quote_from_bytes, unquote_to_bytes
 
 import pytest
 
-from tests.fixtures_service import ROOT, SECRET, Gunicorn, free_port
+from tests import processes
+from tests.fixtures_service import ROOT, SECRET, Gunicorn
+from tests.processes import free_port
 
 BEARERBOX, SMSBOX = "/usr/sbin/bearerbox", "/usr/sbin/smsbox"
 FAKESMSC = "/usr/lib/kannel/test/fakesmsc"
@@ -71,46 +71,27 @@ class Kannel:
         return {**kannel_env(), "FEEDBACK_SMS_SENDSMS_URL": self.sendsms_url,
                 "FEEDBACK_SMS_SERVICE_URL": self.service_url}
 
-    def _spawn(self, binary: str, name: str) -> subprocess.Popen:
-        log = open(self.dir / f"{name}.out", "ab")
-        proc = subprocess.Popen([binary, str(self.conf)], cwd=self.dir, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+    def _spawn(self, binary: str, name: str, port: int, timeout: float) -> None:
+        """Start one box and wait until it listens on `port`."""
+        log = self.dir / f"{name}.out"
+        proc = processes.start([binary, self.conf], log, cwd=self.dir)
         self.procs.append(proc)
-        return proc
+        processes.wait_until(processes.listening(port), proc, name, log, timeout, every=0.05)
 
     def start(self, timeout: float = 20) -> "Kannel":
-        self._spawn(BEARERBOX, "bearerbox")
-        _wait_port(self.smsbox_port, timeout)
-        self._spawn(SMSBOX, "smsbox")
-        _wait_port(self.sendsms_port, timeout)
+        self._spawn(BEARERBOX, "bearerbox", self.smsbox_port, timeout)
+        self._spawn(SMSBOX, "smsbox", self.sendsms_port, timeout)
         return self
 
     def stop(self) -> None:
         """Stop smsbox, then bearerbox (which keeps what it holds in its store file)."""
         for proc in reversed(self.procs):
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in reversed(self.procs):
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
+            processes.stop(proc)
         self.procs = []
 
     def log(self, name: str = "smsbox") -> str:
         path = self.dir / f"{name}.log"
         return path.read_text(errors="replace") if path.exists() else ""
-
-
-def _wait_port(port: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
 
 
 # ---------------------------------------------------------------- phones
@@ -199,13 +180,7 @@ class FakePhone:
         return self.messages()
 
     def close(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=5)
+        processes.stop(self.proc, timeout=5)
 
 
 class Phones:
@@ -254,7 +229,7 @@ def _stack(tmp_path: Path, env: dict):
         yield stack
     finally:
         for proc in stack.senders:
-            stop_process(proc)
+            processes.stop(proc)
         kannel.stop()
         server.stop()
 
@@ -282,18 +257,7 @@ def sms_sender(stack, **env) -> subprocess.Popen:
             "FEEDBACK_DATABASE": str(server.database), "FEEDBACK_SECRET_KEY": SECRET,
             "FEEDBACK_SMS_POLL_SECONDS": "0.2", "FEEDBACK_SMS_RETRY_BASE_SECONDS": "1",
             "FEEDBACK_SMS_RETRY_MAX_SECONDS": "2", **env}
-    log = open(server.instance.parent / "sms-sender.log", "ab")
-    proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "feedback_api", "sms-sender"],
-                            cwd=ROOT, env=full, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = processes.start([sys.executable, "-m", "flask", "--app", "feedback_api", "sms-sender"],
+                           server.instance.parent / "sms-sender.log", cwd=ROOT, env=full)
     stack.senders.append(proc)
     return proc
-
-
-def stop_process(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -14,7 +13,8 @@ import pytest
 import requests
 
 from feedback_api import storage
-from tests.fixtures_service import ROOT, check_against_openapi, free_port
+from tests.fixtures_deploy import Redis
+from tests.fixtures_service import ROOT, check_against_openapi, free_port, references
 
 CLIENTS = 8
 PER_CLIENT = 250
@@ -45,28 +45,27 @@ def _stream(url: str, client: int, count: int | None, acks: list, failures: list
         i += 1
 
 
-def _references(database) -> set[str]:
-    conn = sqlite3.connect(database)
-    try:
-        return {r for (r,) in conn.execute("SELECT reference FROM submissions")}
-    finally:
-        conn.close()
+def _clients(url: str, count: int, per_client: int | None):
+    """`count` clients streaming submissions (per_client each, or until stopped), started:
+    (threads, acknowledged references, failures, stop event)."""
+    acks: list[str] = []
+    failures: list = []
+    stop = threading.Event()
+    threads = [threading.Thread(target=_stream, args=(url, c, per_client, acks, failures, stop))
+               for c in range(count)]
+    [t.start() for t in threads]
+    return threads, acks, failures, stop
 
 
 def test_8_clients_x_250_submissions_lose_nothing(gunicorn_server):
     server = gunicorn_server(env={"FEEDBACK_RATELIMIT_ENABLED": "false", "FEEDBACK_THREADS": "8"})
-    acks: list[str] = []
-    failures: list = []
-    stop = threading.Event()
-    threads = [threading.Thread(target=_stream, args=(server.url, c, PER_CLIENT, acks, failures, stop))
-               for c in range(CLIENTS)]
     started = time.monotonic()
-    [t.start() for t in threads]
+    threads, acks, failures, _ = _clients(server.url, CLIENTS, PER_CLIENT)
     [t.join(timeout=120) for t in threads]
     elapsed = time.monotonic() - started
     assert not failures, failures[:5]
     assert len(acks) == CLIENTS * PER_CLIENT == len(set(acks))
-    stored = _references(server.database)
+    stored = references(server.database)
     assert stored == set(acks)            # every 201 is in the database, and nothing else
     assert storage.integrity(str(server.database)) == "ok"
     print(f"\n{len(acks)} submissions from {CLIENTS} clients in {elapsed:.1f}s ({len(acks) / elapsed:.0f}/s)")
@@ -74,12 +73,7 @@ def test_8_clients_x_250_submissions_lose_nothing(gunicorn_server):
 
 def test_kill_9_mid_stream_loses_no_acknowledged_submission(gunicorn_server):
     server = gunicorn_server(env={"FEEDBACK_RATELIMIT_ENABLED": "false", "FEEDBACK_THREADS": "4"})
-    acks: list[str] = []
-    failures: list = []
-    stop = threading.Event()
-    threads = [threading.Thread(target=_stream, args=(server.url, c, None, acks, failures, stop))
-               for c in range(6)]
-    [t.start() for t in threads]
+    threads, acks, failures, stop = _clients(server.url, 6, None)
     deadline = time.monotonic() + 20
     while len(acks) < 300 and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -91,7 +85,7 @@ def test_kill_9_mid_stream_loses_no_acknowledged_submission(gunicorn_server):
     assert not [f for f in failures if isinstance(f, tuple)], failures[:5]   # no 5xx before the kill
 
     server.start()                      # the same database file, a fresh server
-    stored = _references(server.database)
+    stored = references(server.database)
     assert acknowledged <= stored, f"{len(acknowledged - stored)} acknowledged submissions lost"
     assert storage.integrity(str(server.database)) == "ok"
     # And it keeps working.
@@ -105,13 +99,10 @@ def test_limits_hold_across_worker_processes_with_redis(gunicorn_server, tmp_pat
     workers together allow exactly the configured limit."""
     if not shutil.which("redis-server"):
         pytest.skip("redis-server is not installed (scripts/setup --test installs it)")
-    port = free_port()
-    redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                              "--appendonly", "no", "--dir", str(tmp_path)],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    redis = Redis(tmp_path / "redis").start()
     try:
         server = gunicorn_server(env={"FEEDBACK_WORKERS": "2", "FEEDBACK_THREADS": "2",
-                                      "FEEDBACK_RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{port}/0",
+                                      "FEEDBACK_RATELIMIT_STORAGE_URI": redis.uri,
                                       "FEEDBACK_LIMIT_SUBMISSIONS": "5 per minute"})
         codes = []
         for i in range(12):  # a new connection each time, so both workers answer some
@@ -120,8 +111,7 @@ def test_limits_hold_across_worker_processes_with_redis(gunicorn_server, tmp_pat
             codes.append(response.status_code)
         assert codes.count(201) == 5 and codes.count(429) == 7, codes
     finally:
-        redis.terminate()
-        redis.wait(timeout=10)
+        redis.stop()
 
 
 def test_production_gunicorn_without_a_secret_key_refuses_to_start(tmp_path):

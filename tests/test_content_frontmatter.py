@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ehsaas_site.pages import load_mkdocs_config
+from ehsaas_site.pages import load_mkdocs_config, nav_files
 from feedback_api.i18n import components, facts, languages
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,20 +119,9 @@ def test_fact_keys_exist_and_unknown_values_say_to_confirm():
             assert entry.get("source") and entry.get("checked"), f"fact {key} has a value but no source or checked date"
 
 
-def _nav_files(items) -> list[str]:
-    files = []
-    for item in items:
-        if isinstance(item, str):
-            files.append(item)
-        elif isinstance(item, dict):
-            for value in item.values():
-                files += _nav_files(value) if isinstance(value, list) else [value]
-    return files
-
-
 def test_nav_lists_every_page_and_urdu_section_titles_are_translated():
     config = load_mkdocs_config(ROOT)
-    assert sorted(_nav_files(config["nav"])) == sorted(expected_pages())
+    assert sorted(nav_files(config["nav"])) == sorted(expected_pages())
     sections = [key for item in config["nav"] if isinstance(item, dict) for key in item]
     i18n = next(p["i18n"] for p in config["plugins"] if isinstance(p, dict) and "i18n" in p)
     for entry in i18n["languages"]:

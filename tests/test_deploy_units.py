@@ -11,13 +11,13 @@ import shlex
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
 
-from tests.fixtures_deploy import NGINX, Nginx, nginx_main_conf
+from tests import processes
+from tests.fixtures_deploy import NGINX, Nginx, nginx_main_conf, read_env_file
 from tests.fixtures_service import ROOT, SECRET, free_port
 
 UNITS = ROOT / "deploy" / "systemd"
@@ -40,16 +40,6 @@ def parse_unit(path: Path) -> dict[str, dict[str, list[str]]]:
         key, _, value = line.partition("=")
         current.setdefault(key, []).append(value)
     return sections
-
-
-def read_env_file(path: Path) -> dict:
-    out = {}
-    for line in path.read_text().splitlines():
-        line = line.strip()
-        if line and line[0] not in "#;":
-            key, _, value = line.partition("=")
-            out[key] = value
-    return out
 
 
 def installed_copy(tmp_path: Path) -> tuple[Path, dict]:
@@ -144,26 +134,16 @@ def test_the_units_commands_work_as_written(tmp_path):
     database = Path(env["FEEDBACK_DATABASE"])
     assert database.is_file() and database.parent == Path(mapping["/var/lib/ehsaas"])
 
-    log = open(tmp_path / "gunicorn.log", "wb")
-    proc = subprocess.Popen(shlex.split(service["Service"]["ExecStart"][0]), cwd=cwd, env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    log = tmp_path / "gunicorn.log"
+    proc = processes.start(shlex.split(service["Service"]["ExecStart"][0]), log, cwd=cwd, env=env)
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, (tmp_path / "gunicorn.log").read_text()
-            try:
-                if requests.get(url + "/healthz", timeout=5).status_code == 200:
-                    break
-            except requests.RequestException:  # not up yet, or a slow first health write
-                time.sleep(0.1)
+        processes.wait_until(processes.answering(url + "/healthz", timeout=5), proc, "gunicorn", log)
         posted = requests.post(url + "/api/v1/submissions", timeout=10, json={
             "message": "through the unit's own command", "name": "Amina", "contact": "0300 0000000"})
         assert posted.status_code == 201
     finally:
-        os.killpg(proc.pid, 15)
-        proc.wait(timeout=20)
-        log.close()
+        processes.stop(proc, timeout=20)
 
     # The timers' services need no network (PrivateNetwork=yes): an unreachable Redis is fine.
     for name, check in (("ehsaas-retention.service", lambda out: out["contacts_erased"] == 0),

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import sqlite3
-import subprocess
-import time
 
 import pytest
-import requests
 
-from tests.fixtures_service import free_port
+from tests import processes
+from tests.processes import free_port
 from tests.fixtures_site import ROOT, copy_project
 
 pytestmark = pytest.mark.browser
@@ -26,23 +23,12 @@ def test_scripts_run_serves_forms_that_store_into_sqlite(tmp_path, phone_nojs):
     env = {**os.environ, "SKIP_SETUP": "1", "FEEDBACK_BIND": f"127.0.0.1:{port}", "FEEDBACK_ACCESS_LOG": ""}
     for key in ("FEEDBACK_DATABASE", "FEEDBACK_INSTANCE_PATH", "FEEDBACK_SITE_DIR"):
         env.pop(key, None)
-    log = open(tmp_path / "run.log", "wb")
-    proc = subprocess.Popen([str(project / "scripts" / "run")], cwd=project, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    log = tmp_path / "run.log"
+    proc = processes.start([project / "scripts" / "run"], log, cwd=project, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, (tmp_path / "run.log").read_text(errors="replace")[-3000:]
-            try:
-                if requests.get(url + "/healthz", timeout=5).status_code == 200:
-                    break
-            except requests.RequestException:  # not up yet, or a slow first health write
-                pass
-            time.sleep(0.25)
-        else:
-            raise AssertionError("scripts/run did not answer within 120 s")
-
+        processes.wait_until(processes.answering(url + "/healthz", timeout=5), proc, "scripts/run", log,
+                             timeout=120, every=0.25)
         page = phone_nojs
         page.goto(url + "/ur/feedback/")
         message = "میرا سوال: لنگر کہاں ہے؟ " + str(port)
@@ -57,10 +43,4 @@ def test_scripts_run_serves_forms_that_store_into_sqlite(tmp_path, phone_nojs):
         finally:
             conn.close()
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
-        log.close()
+        processes.stop(proc, timeout=20)

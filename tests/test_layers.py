@@ -17,8 +17,9 @@ def project_files(*suffixes: str) -> list[Path]:
     found = []
     for folder, dirs, files in os.walk(ROOT):
         here = Path(folder)
-        dirs[:] = [d for d in dirs if d != "__pycache__" and not (here == ROOT and (d in SKIP or d.startswith(".")
-                                                                                  and d != ".github"))]
+        # node_modules anywhere (benchmarks/lighthouse/ has its own): installed, not ours
+        dirs[:] = [d for d in dirs if d not in ("__pycache__", "node_modules")
+                   and not (here == ROOT and (d in SKIP or d.startswith(".") and d != ".github"))]
         for name in files:
             path = here / name
             if path.suffix in suffixes or (here.name == "deploy" and not path.suffix):

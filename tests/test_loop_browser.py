@@ -12,7 +12,7 @@ from werkzeug.serving import make_server
 
 from feedback_api import storage
 from tests.fixtures_loop import Loop
-from tests.fixtures_moderation import PASSWORD
+from tests.fixtures_browser import sign_in
 
 
 @pytest.fixture
@@ -32,10 +32,7 @@ def test_digest_prints_on_a4_with_only_the_digest(live, browser, tmp_path):
     loop.answer(ref, "اس سائٹ پر لنگر کا صفحہ دیکھیں۔", "ur", question="لنگر کا وقت کیا ہے؟")
     context = browser.new_context(viewport={"width": 360, "height": 640})
     page = context.new_page()
-    page.goto(f"{base}/moderation/sign-in")
-    page.fill("#username", "ada")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    sign_in(page, base)
     page.goto(f"{base}/moderation/digest?district=Lahore&from=2026-01-01&lang=ur")
     assert page.locator("form.digest-form").is_visible()  # on screen: the form to choose
     pdf = tmp_path / "digest.pdf"

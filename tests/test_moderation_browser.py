@@ -12,8 +12,8 @@ import pytest
 import requests
 
 from feedback_api import create_app, storage
-from tests.fixtures_browser import PHONE, shoot
-from tests.fixtures_moderation import CHEAP_HASH, PASSWORD, add_user
+from tests.fixtures_browser import PHONE, shoot, sign_in
+from tests.fixtures_moderation import CHEAP_HASH, add_user
 from tests.fixtures_service import SECRET
 
 pytestmark = pytest.mark.browser
@@ -91,15 +91,6 @@ def choose(page, name, value):
         radio.check()
     else:
         page.select_option(f"select[name={name}]", value)
-
-
-def sign_in(page, origin):
-    page.goto(origin + "/moderation/")
-    assert "/moderation/sign-in" in page.url
-    page.fill("#username", "ada")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(origin + "/moderation/")
 
 
 def test_urdu_question_answered_and_published_end_to_end(browser, built_site, server, tmp_path):

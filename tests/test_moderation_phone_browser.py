@@ -14,8 +14,8 @@ import requests
 
 from feedback_api import create_app, storage
 from feedback_api.storage import moderation as sm
-from tests.fixtures_browser import PHONE, shoot
-from tests.fixtures_moderation import CHEAP_HASH, PASSWORD, add_user
+from tests.fixtures_browser import PHONE, shoot, sign_in
+from tests.fixtures_moderation import CHEAP_HASH, add_user
 from tests.fixtures_service import SECRET
 
 pytestmark = pytest.mark.browser
@@ -55,15 +55,10 @@ def seed(server, lang):
     return refs
 
 
-def sign_in(page, origin, username):
-    page.goto(origin + "/moderation/")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(origin + "/moderation/")
-
-
 def fits(page, width):
+    # After a click the new page may still be loading its stylesheet (a busy machine): measure
+    # the page as the moderator sees it, not half-styled.
+    page.wait_for_load_state("load")
     return page.evaluate("document.scrollingElement.scrollWidth") <= width
 
 
@@ -144,7 +139,22 @@ def pages(refs):
             "intake": "/moderation/intake", "digest": "/moderation/digest?district=Muzaffargarh",
             "changes": "/moderation/changes", "change-new": "/moderation/changes/new",
             "audit": "/moderation/audit", "users": "/moderation/users", "site": "/moderation/site",
-            "sensitive": "/moderation/?sensitive=1"}
+            "sensitive": "/moderation/?sensitive=1", "sms": "/moderation/sms"}
+
+
+def sms_trouble(server, reference):
+    """An answer Kannel never took, and one the number stopped: the SMS outbox has rows."""
+    import sqlite3
+    conn = sqlite3.connect(server.database)
+    with conn:
+        for status, error, body in (("gave_up", "Kannel not reachable", "Answer to your message: soon."),
+                                    ("cancelled", "the number sent STOP", "آپ کے پیغام کا جواب: جلد")):
+            conn.execute(
+                "INSERT INTO sms_outbox (submission_id, body, body_hash, language, encoding, parts, status,"
+                " attempts, last_error, next_attempt_at, created_at) SELECT id, ?, ?, 'ur', 'ucs2', 1, ?,"
+                " 8, ?, received_at, received_at FROM submissions WHERE reference = ?",
+                [body, status, status, error, reference])
+    conn.close()
 
 
 def rate_pages(server):
@@ -166,6 +176,7 @@ def test_every_moderation_page_fits_and_passes_axe_in_both_languages(browser, gu
     server = make_server(gunicorn_server, tmp_path, site, rebuild="off")
     refs = seed(server, "ur")
     rate_pages(server)
+    sms_trouble(server, refs[0])
     axe = Axe()
     for lang, user in (("ur", "uzma"), ("en", "ada")):
         context = browser.new_context(viewport=viewport, java_script_enabled=True)  # to measure; pages have no script
@@ -182,6 +193,8 @@ def test_every_moderation_page_fits_and_passes_axe_in_both_languages(browser, gu
             assert width <= viewport["width"], f"{lang} {name} scrolls sideways at {viewport['width']} px: {width}"
             result = axe.run(page)
             assert result.violations_count == 0, (lang, name, result.generate_report())
+            if label == "phone" and name == "sms":
+                shoot(page, tmp_path, f"sms-outbox-{lang}-phone", full_page=True)
             if label == "phone" and name == "ratings":
                 shoot(page, tmp_path, f"ratings-{lang}-phone", full_page=True)
             if label == "laptop" and name in ("queue", "ratings"):

@@ -62,10 +62,10 @@ def test_an_smsc_file_may_hold_only_smsc_groups(tmp_path):
 def test_the_production_rendering_is_one_kannel_accepts(tmp_path):
     """Without --debug-logs (as deployed): bearerbox and smsbox start on it and log nothing
     about the texts."""
-    from tests.fixtures_service import free_port
-    from tests.fixtures_sms import BEARERBOX, SMSBOX, _wait_port
+    from tests import processes
+    from tests.fixtures_sms import BEARERBOX, SMSBOX
 
-    ports = [free_port() for _ in range(4)]
+    ports = [processes.free_port() for _ in range(4)]
     conf = tmp_path / "kannel.conf"
     done = render("--short-code", "8877", "--fake-smsc-port", str(ports[0]), "--smsbox-port", str(ports[1]),
                   "--sendsms-port", str(ports[2]), "--admin-port", str(ports[3]), "--state-dir", str(tmp_path),
@@ -74,11 +74,10 @@ def test_the_production_rendering_is_one_kannel_accepts(tmp_path):
     procs = []
     try:
         for binary, port in ((BEARERBOX, ports[1]), (SMSBOX, ports[2])):
-            procs.append(subprocess.Popen([binary, str(conf)], cwd=tmp_path, stdout=subprocess.DEVNULL,
-                                          stderr=subprocess.DEVNULL, start_new_session=True))
-            _wait_port(port, 20)
+            log = tmp_path / f"{os.path.basename(binary)}.out"
+            procs.append(processes.start([binary, conf], log, cwd=tmp_path))
+            processes.wait_until(processes.listening(port), procs[-1], binary, log, 20)
     finally:
         for proc in reversed(procs):
-            proc.terminate()
-            proc.wait(timeout=20)
+            processes.stop(proc, timeout=20)
     assert not list(tmp_path.glob("*access*"))

@@ -209,3 +209,46 @@ def test_retention_forgets_silent_numbers_but_keeps_stop(app):
         report = maintenance.run_retention(db, 30)
     assert report["sms_numbers_forgotten"] == 1
     assert [r["stopped"] for r in read_rows(app.config["DATABASE"], "SELECT stopped FROM sms_numbers")] == [1]
+
+
+def test_moderators_read_the_sms_pages_in_urdu(app, staff):
+    """The outbox, its statuses and errors, and the answer form's SMS preview, in the
+    moderator's language like the rest of moderation: no English left on an Urdu page."""
+    import re
+
+    from feedback_api.storage import moderation as sm
+
+    failing = sms_question(app)
+    publish(staff, failing)
+    for _ in range(3):
+        sender.run_once(app)                      # Kannel not reachable: gives up after 3
+    with app.app_context():
+        db = storage.get_db()
+        sm.set_user_language(db, sm.user_by_name(db, "ada")["id"], "ur")
+    page = staff.get("/moderation/sms").get_data(as_text=True)
+    assert '<html lang="ur" dir="rtl">' in page
+    for words in ("بھیجے جانے والے ایس ایم ایس", "کوشش چھوڑ دی: ۱",            # counts, Urdu digits
+                  "ایس ایم ایس کے دروازے (کینل) سے رابطہ نہیں ہو سکا", "دوبارہ بھیجیں",
+                  "انگریزی حروف"):
+        assert words in page, words
+    main = re.sub(r"<[^>]+>", " ", page.split("<main", 1)[1].split(">", 1)[1].split("</main>", 1)[0])
+    assert re.findall(r"[A-Za-z]{2,}", main.replace(failing, "")) == []   # the reference aside
+    # The answer form: the part count, and why a sensitive case gets no SMS.
+    urdu = sms_question(app, "03005555555", "میری کفالت کی قسط کب آئے گی؟ براہ کرم بتائیں")
+    publish(staff, urdu, "آپ کی قسط اگلے ہفتے آئے گی۔ " * 6, action="save", lang="ur")
+    form = staff.get(f"/moderation/submissions/{urdu}").get_data(as_text=True)
+    assert "حصوں میں ایس ایم ایس</strong>" in form and "اردو حروف" in form
+    sensitive = sms_question(app, "03006666666", "The agent took a bribe and cut my payment, this is fraud")
+    form = staff.get(f"/moderation/submissions/{sensitive}").get_data(as_text=True)
+    assert "شائع کرنے پر ایس ایم ایس نہیں جائے گا: حساس معاملات میں ایس ایم ایس پر کوئی تفصیل نہیں بھیجی جاتی" in form
+    assert "No SMS on publishing" not in form
+
+
+def test_stored_errors_are_shown_in_the_moderators_language(app):
+    from feedback_api.sms.moderation_views import error_text
+    with app.test_request_context("/moderation/sms"):
+        assert error_text("Kannel answered 503: Queue full") == "Kannel answered 503: Queue full"
+        assert error_text("connection lost after sending: ReadError") == \
+            "connection lost after sending (ReadError): may have been sent"
+        assert error_text("something Kannel said that we never saw") == "something Kannel said that we never saw"
+        assert error_text(None) == ""

@@ -27,8 +27,8 @@ def init_app(app: Flask) -> None:
     security.csrf.exempt(routes.bp)    # Kannel carries no session; the secret guards it
     app.register_blueprint(routes.bp)
     app.cli.add_command(sender_command)
-    from .moderation_views import answer_preview
-    app.jinja_env.globals["sms_answer_preview"] = answer_preview
+    from .moderation_views import answer_preview, error_text
+    app.jinja_env.globals.update(sms_answer_preview=answer_preview, sms_error=error_text)
     if app.config["SMS_SENDER_THREAD"] and app.config["SMS_SENDSMS_PASSWORD"]:
         from . import sender
         app.extensions["sms_sender_stop"] = sender.start_thread(app)
@@ -37,18 +37,19 @@ def init_app(app: Flask) -> None:
 def why_no_sms(target: dict | None) -> str | None:
     """Why a published answer to this submission (store.sms_target) is not texted, or None
     if it is: an SMS submission, or a web one whose contact is a Pakistani mobile number and
-    who consented; never a sensitive case (its content never goes by SMS)."""
+    who consented; never a sensitive case (its content never goes by SMS). The reason is a
+    key of the moderation strings' `sms_why` (moderators read it in their language)."""
     from . import phone
 
     if not current_app.config.get("SMS_SENDSMS_PASSWORD"):
-        return "the SMS channel is not set up on this server"
+        return "not_set_up"
     if target is None:
-        return "no such submission"
+        return "no_submission"
     if target["sensitive"]:
-        return "sensitive cases never get content by SMS"
+        return "sensitive"
     if target["channel"] == "sms" or (target["consent"] and phone.pakistani_mobile(target["contact"])):
         return None
-    return "no Pakistani mobile number with consent to contact"
+    return "no_mobile"
 
 
 def queue_answer(db, submission_id: int, body: str, language: str) -> bool:
