@@ -4,7 +4,7 @@
 durability, nothing else) under the same gunicorn worker settings; and the project with
 `--rows` submissions already stored against an empty database. Writes benchmarks/submission_path.md.
 
-    nice -n 10 .venv/bin/python -m benchmarks.submission_path [--rows 1000000] [--duration 10] [--rounds 2]
+    nice -n 5 .venv/bin/python -m benchmarks.submission_path [--rows 1000000] [--duration 10] [--rounds 2]
 
 wrk (2 threads, 16 connections, on the same 2 cores) sends unique Urdu submissions
 (benchmarks/api_load.py's Lua script); with limits on, the server trusts one proxy and every
@@ -135,7 +135,7 @@ def main() -> None:
     lines = [
         "# The submission path, side by side",
         "",
-        f"Measured {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC by `nice -n 10 .venv/bin/python -m "
+        f"Measured {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC by `nice -n 5 .venv/bin/python -m "
         f"benchmarks.submission_path --rows {args.rows} --duration {args.duration} --rounds {args.rounds}"
         + (f" --cache {args.cache}" if args.cache else "") + "` "
         "(the script writes this file; its docstring says how it measures).",

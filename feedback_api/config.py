@@ -229,6 +229,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SIGN_IN_KNOWN_BROWSER_DAYS", "int", 90, "a browser the user signed in from is never slowed "
             "for this long", between(1, 3650)),
     Setting("MODERATION_PAGE_SIZE", "int", 50, "submissions per queue page", between(5, 500)),
+    Setting("MODERATION_CLAIM_MINUTES", "int", 20, "a moderator's claim on a submission or group "
+            "lapses after this long (answering ends it at once)", between(1, 24 * 60)),
     # auto: Secure, __Host- cookies in production only, so plain http://127.0.0.1 works in development.
     Setting("MODERATION_SECURE_COOKIES", "auto-bool", None, "Secure `__Host-` session cookie "
             "(auto: in production)"),

@@ -23,6 +23,7 @@ def _load_views() -> None:
     from . import admin, auth, dashboard, export, intake, queue, submission  # noqa: F401
     from . import changes, digest  # noqa: F401  (you said, we did; district digest)
     from . import account, ratings, site_updates  # noqa: F401  (language, page ratings, rebuilds)
+    from . import triage  # noqa: F401  (similar answers, duplicate groups, claims)
     from ..sms import moderation_views  # noqa: F401  (the SMS outbox list, the answer's SMS preview)
 
 

@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 
 from .. import storage, text
 from ..urls import row_ids
-from ..storage import moderation as sm
+from ..storage import moderation as sm, triage
 from . import bp, coding, security
 from .views import cursor, page_size, parse_filters, query_args, render, viewer
 
@@ -39,7 +39,7 @@ def queue():
     here = {"after": after} if after else {"before": before} if before else {"last": "1"} if last else {}
     return render("queue.html", rows=rows, total=counts.get(filters["status"], 0), capped=capped,
                   newer=newer, older=older, filters=filters, counts=counts,
-                  districts=district_choices(db), query_args=query_args,
+                  districts=district_choices(db), query_args=query_args, marks=triage.queue_marks(db, rows),
                   next_url=url_for("moderation.queue", **here, **query_args(filters)),
                   bulk_done=request.args.get("done"))
 

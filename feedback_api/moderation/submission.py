@@ -9,8 +9,8 @@ from __future__ import annotations
 from flask import abort, current_app, redirect, request, url_for
 
 from .. import i18n, references, sensitive, site_rebuild, storage, text, validation
-from ..storage import audit, moderation as sm
-from . import bp, coding, locale, security, site_updates
+from ..storage import audit, moderation as sm, triage as storage_triage
+from . import bp, coding, locale, security, site_updates, triage
 from .views import STATUSES, render, viewer
 
 ANSWER_MAX_CHARS = 5000
@@ -32,7 +32,7 @@ def load(reference: str) -> dict:
 # holds nothing but the session id and the CSRF secret); the words: moderation.messages.<key>.
 MESSAGES = ("status", "coding", "sensitive_on", "sensitive_off", "duplicate", "duplicate_off",
             "duplicate_missing", "note", "answer_refused", "published", "saved", "unpublished",
-            "unpublished_listed")
+            "unpublished_listed", "claimed", "released")
 
 
 def back(row: dict, message: str):
@@ -55,7 +55,10 @@ def page(row: dict, status: int = 200, typed: dict | None = None, errors: dict |
         answer_lang = (row["answer"] or {}).get("language") or row["language"]
     template_key = request.args.get("template")
     draft = None
-    if template_key:
+    reused = triage.reply_from() if not typed else None
+    if reused:  # "use this answer": the box starts from a published answer, to review first
+        draft, answer_lang = reused["body"], reused["language"]
+    elif template_key:
         draft = coding.fill_template(answer_lang, template_key, row["reference"])
     contact = sm.contact(db, row["id"]) if security.is_admin() else None
     if contact:  # who looked at whose personal data is part of the record
@@ -77,7 +80,7 @@ def page(row: dict, status: int = 200, typed: dict | None = None, errors: dict |
                   statuses=STATUSES, sensitive_categories=sensitive.categories(row["message"]),
                   message=message, reasons=SENSITIVE_REASONS, site_note=note,
                   around=sm.neighbours(db, row), typed=typed, errors=errors or {},
-                  error=" ".join((errors or {}).values()) or None), status
+                  error=" ".join((errors or {}).values()) or None, **triage.submission_context(row)), status
 
 
 @bp.post("/submissions/<reference>/status")
@@ -191,6 +194,9 @@ def save_answer(reference):
         question = text.mask_numbers(question)
     if errors:
         return page(row, 400, typed=typed, errors=errors)
+    held = storage_triage.blocker(storage.get_db(), row, viewer()["id"])
+    if held:  # another moderator is on it: keep the text, say who
+        return page(row, 409, typed=typed, errors={"claim": triage.held_message(held)})
     result = sm.save_answer(storage.get_db(), row["id"], viewer()["id"], text.mask_numbers(body),
                             language, question, publish, listed)
     if result == "refused":

@@ -144,7 +144,7 @@ def changes(entry: dict) -> list[tuple[str, str | None, str]]:
 
 
 def count(value: int, capped: bool = False) -> str:
-    """A count as shown, in the reader's digits: 12,345; "10,000+" when counting stopped there
+    """A count as shown, in the reader's digits: 12,345; "1,000+" when counting stopped there
     (see status_counts)."""
     return locale.digits(f"{value:,}+" if capped else f"{value:,}")
 

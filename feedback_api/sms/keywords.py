@@ -1,5 +1,5 @@
 """Owns what a text means: keywords (components, HELP/STOP/START, language names) from
-data/strings/<lang>.yml and data/sms_keywords.yml, the normalising that matches them, and
+data/strings/<lang>.yml and data/sms_keywords.yml, matching them (folded by feedback_api/folding.py), and
 guessing the language of a free-text message.
 
 Two levels of matching, so that a language's own letters still tell the language: first the
@@ -10,27 +10,13 @@ keyboards mix up folded together too (كفالت, typed with the Arabic kaf, fin
 from __future__ import annotations
 
 import functools
-import re
-import unicodedata
 from dataclasses import dataclass
 
 import yaml
 
 from .. import i18n
+from ..folding import EDGE_PUNCTUATION, VARIANTS, heavy, light, vary  # noqa: F401  (keywords.light: conversation)
 
-# Light folding: marks that change nothing a reader would call a different word.
-_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640"
-                         "\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
-_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
-_EDGE_PUNCTUATION = " \t\n.,;:!?'\"()[]{}-_*#،؛؟۔٫٬"
-# Heavy folding: letter variants across Arabic, Urdu, Sindhi, Pashto and Punjabi keyboards.
-_VARIANTS = str.maketrans({
-    "ي": "ی", "ى": "ی", "ې": "ی", "ۍ": "ی", "ے": "ی", "ئ": "ی", "ۓ": "ی",
-    "ك": "ک", "ڪ": "ک", "ګ": "گ", "ڳ": "گ", "ڱ": "گ",
-    "ه": "ہ", "ۀ": "ہ", "ۂ": "ہ", "ۃ": "ہ", "ة": "ہ", "ھ": "ہ",
-    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ؤ": "و",
-    "ډ": "ڈ", "ڊ": "ڈ", "ټ": "ٹ", "ٽ": "ٹ", "ړ": "ڑ", "ڙ": "ڑ", "ڼ": "ن", "ڻ": "ن",
-})
 # Letters only one of our languages uses (for guessing a message's language).
 _SINDHI = set("ڪڏڄڃڇڙڱڻٻٽٿڦڳڌڊڍڀ")
 _PASHTO = set("ټډړږښګڼېۍځڅ")
@@ -41,24 +27,6 @@ _ROMAN_URDU_WORDS = {"hai", "hain", "mera", "meri", "mere", "nahi", "nahin", "ka
                      "mein", "main", "raqam", "kaise", "kese", "kar", "karo", "diya", "mila", "nahe"}
 _ENGLISH_WORDS = {"the", "is", "my", "i", "not", "when", "how", "what", "money", "and", "to",
                   "of", "have", "did", "please", "get", "where", "why", "can", "you", "a"}
-
-
-def light(text: str) -> str:
-    """Case, width, spacing, diacritics, invisible marks and digits folded; punctuation at
-    either end dropped."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    if not text.isascii():  # digits and marks to fold are all outside ASCII (and translate is slow)
-        text = _DIACRITICS.sub("", text.translate(_DIGITS))
-    return " ".join(text.split()).strip(_EDGE_PUNCTUATION)
-
-
-def _vary(folded: str) -> str:
-    """A light form with the letter variants folded too (heavy)."""
-    return folded if folded.isascii() else folded.translate(_VARIANTS)
-
-
-def heavy(text: str) -> str:
-    return _vary(light(text))
 
 
 @dataclass(frozen=True)
@@ -101,7 +69,7 @@ def index() -> tuple[dict, dict]:
     light_index: dict[str, Keyword] = {}
     heavy_index: dict[str, Keyword] = {}
     for (form, kind, value), langs in words.items():
-        for table, key in ((light_index, form), (heavy_index, form.translate(_VARIANTS))):
+        for table, key in ((light_index, form), (heavy_index, form.translate(VARIANTS))):
             known = table.get(key)
             if known and (known.kind, known.value) != (kind, value):
                 raise ValueError(f"SMS keyword {key!r} means both {known.value} and {value}")
@@ -112,7 +80,7 @@ def index() -> tuple[dict, dict]:
 
 def _match_folded(folded: str) -> Keyword | None:
     light_index, heavy_index = index()
-    return light_index.get(folded) or heavy_index.get(_vary(folded))
+    return light_index.get(folded) or heavy_index.get(vary(folded))
 
 
 def match(text: str) -> Keyword | None:
@@ -131,7 +99,7 @@ def mentioned_component(text: str) -> str | None:
         for i in range(len(tokens) - size + 1):
             # The words are folded already: only the punctuation at the ends of this run
             # remains to drop, as match() would (light() of a folded text changes nothing else).
-            keyword = _match_folded(" ".join(tokens[i:i + size]).strip(_EDGE_PUNCTUATION))
+            keyword = _match_folded(" ".join(tokens[i:i + size]).strip(EDGE_PUNCTUATION))
             if keyword and keyword.kind == "component":
                 found.add(keyword.value)
     return found.pop() if len(found) == 1 else None

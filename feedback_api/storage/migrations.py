@@ -358,3 +358,98 @@ CREATE INDEX submissions_digest ON submissions (district COLLATE NOCASE,
     COALESCE(gathered_on, substr(received_at, 1, 10)), component, kind, status, topic_code,
     received_at, first_answered_at, gathered_on, sensitive) WHERE sensitive = 0 AND status != 'spam';
 """)
+
+
+@migration("0011_triage")
+def _m0011_triage(db: Database) -> None:
+    """Duplicate groups, the search over published answers and claims (storage/triage.py):
+    tables, indexes and triggers only (instant); existing rows get their group key and
+    existing answers their index from `triage.backfill()`, in batches, beside the service."""
+    db.executescript("""
+ALTER TABLE submissions ADD COLUMN group_key INTEGER;
+CREATE INDEX submissions_group ON submissions (group_key, received_at) WHERE group_key IS NOT NULL;
+CREATE TABLE submission_groups (
+    group_key INTEGER NOT NULL,
+    sensitive INTEGER NOT NULL,
+    open_count INTEGER NOT NULL,          -- members new or in review
+    total INTEGER NOT NULL,
+    PRIMARY KEY (group_key, sensitive)
+) WITHOUT ROWID;
+CREATE INDEX submission_groups_largest ON submission_groups (sensitive, open_count DESC, group_key DESC)
+    WHERE open_count >= 2;
+CREATE TRIGGER submissions_group_insert AFTER INSERT ON submissions WHEN new.group_key IS NOT NULL
+BEGIN
+    INSERT INTO submission_groups (group_key, sensitive, open_count, total)
+        VALUES (new.group_key, new.sensitive, new.status IN ('new', 'in_review'), 1)
+        ON CONFLICT DO UPDATE SET open_count = open_count + excluded.open_count, total = total + 1;
+END;
+CREATE TRIGGER submissions_group_delete AFTER DELETE ON submissions WHEN old.group_key IS NOT NULL
+BEGIN
+    UPDATE submission_groups SET open_count = open_count - (old.status IN ('new', 'in_review')), total = total - 1
+        WHERE group_key = old.group_key AND sensitive = old.sensitive;
+END;
+CREATE TRIGGER submissions_group_update AFTER UPDATE OF status, sensitive, group_key ON submissions
+WHEN old.status IS NOT new.status OR old.sensitive IS NOT new.sensitive OR old.group_key IS NOT new.group_key
+BEGIN
+    UPDATE submission_groups SET open_count = open_count - (old.status IN ('new', 'in_review')), total = total - 1
+        WHERE old.group_key IS NOT NULL AND group_key = old.group_key AND sensitive = old.sensitive;
+    INSERT INTO submission_groups (group_key, sensitive, open_count, total)
+        SELECT new.group_key, new.sensitive, new.status IN ('new', 'in_review'), 1 WHERE new.group_key IS NOT NULL
+        ON CONFLICT DO UPDATE SET open_count = open_count + excluded.open_count, total = total + 1;
+END;
+
+-- The batched backfill's position: submissions with id <= groups_done_to have their key;
+-- answers with id <= answers_done_to, or > answers_target (written since), are searchable.
+CREATE TABLE triage_progress (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    groups_done_to INTEGER NOT NULL,
+    answers_done_to INTEGER NOT NULL,
+    answers_target INTEGER NOT NULL
+);
+INSERT INTO triage_progress SELECT 1, 0, 0, COALESCE(max(id), 0) FROM answers;
+
+-- Published answers, searchable by their question (as edited for the public, else the
+-- message answered), their words and their language. External content: the index only.
+CREATE VIEW answer_search_content AS
+    SELECT a.id, COALESCE(NULLIF(trim(a.public_question), ''), s.message) AS question, a.body,
+           a.language
+    FROM answers a JOIN submissions s ON s.id = a.submission_id WHERE a.published = 1;
+CREATE VIRTUAL TABLE answer_search USING fts5(question, body, language,
+    content='answer_search_content', content_rowid='id');
+CREATE VIRTUAL TABLE answer_search_vocab USING fts5vocab(answer_search, 'row');
+CREATE TRIGGER answers_search_insert AFTER INSERT ON answers WHEN new.published = 1
+    AND (new.id <= (SELECT answers_done_to FROM triage_progress) OR new.id > (SELECT answers_target FROM triage_progress))
+BEGIN
+    INSERT INTO answer_search (rowid, question, body, language)
+        SELECT new.id, COALESCE(NULLIF(trim(new.public_question), ''), s.message), new.body, new.language
+        FROM submissions s WHERE s.id = new.submission_id;
+END;
+CREATE TRIGGER answers_search_delete AFTER DELETE ON answers WHEN old.published = 1
+    AND (old.id <= (SELECT answers_done_to FROM triage_progress) OR old.id > (SELECT answers_target FROM triage_progress))
+BEGIN
+    INSERT INTO answer_search (answer_search, rowid, question, body, language)
+        SELECT 'delete', old.id, COALESCE(NULLIF(trim(old.public_question), ''), s.message), old.body, old.language
+        FROM submissions s WHERE s.id = old.submission_id;
+END;
+CREATE TRIGGER answers_search_update AFTER UPDATE OF published, body, public_question, language ON answers
+WHEN (old.published = 1 OR new.published = 1)
+    AND (old.id <= (SELECT answers_done_to FROM triage_progress) OR old.id > (SELECT answers_target FROM triage_progress))
+BEGIN
+    INSERT INTO answer_search (answer_search, rowid, question, body, language)
+        SELECT 'delete', old.id, COALESCE(NULLIF(trim(old.public_question), ''), s.message), old.body, old.language
+        FROM submissions s WHERE s.id = old.submission_id AND old.published = 1;
+    INSERT INTO answer_search (rowid, question, body, language)
+        SELECT new.id, COALESCE(NULLIF(trim(new.public_question), ''), s.message), new.body, new.language
+        FROM submissions s WHERE s.id = new.submission_id AND new.published = 1;
+END;
+
+-- Who holds what, until when. A lapsed claim is as good as none (swept when one is taken).
+CREATE TABLE claims (
+    kind TEXT NOT NULL CHECK (kind IN ('submission', 'group')),
+    subject INTEGER NOT NULL,             -- a submission's id or a group key
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    claimed_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    PRIMARY KEY (kind, subject)
+) WITHOUT ROWID;
+""")

@@ -179,7 +179,9 @@ QUEUE_COLUMNS = ("s.id, s.reference, s.kind, s.component, s.language, s.message,
                  " s.gathered_on, s.first_answered_at, s.spam_reason")
 
 
-COUNT_CAP = 10000  # counting further than this is not worth a slow page: "10,000+"
+# Counting further is not worth a slow page: "1,000+". (10,000 cost a view with two filters half
+# a second at a million rows: benchmarks/scale.md.)
+COUNT_CAP = 1000
 
 
 def _source(db: Database, filters: dict, viewer: dict, descending: bool) -> tuple[str, str, dict, str]:
@@ -286,8 +288,8 @@ def submission(db: Database, reference: str, include_sensitive: bool) -> dict | 
     are left out: listing them would tell the moderator which cases are in the restricted queue."""
     hidden = "" if include_sensitive else " AND d.sensitive = 0"
     row = _one(db.conn.execute(
-        f"SELECT {QUEUE_COLUMNS}, s.updated_at, (SELECT reference FROM submissions d WHERE d.id = s.duplicate_of"
-        f"{hidden}) AS duplicate_of_reference FROM submissions s WHERE s.reference = :reference",
+        f"SELECT {QUEUE_COLUMNS}, s.updated_at, s.group_key, (SELECT reference FROM submissions d"
+        f" WHERE d.id = s.duplicate_of{hidden}) AS duplicate_of_reference FROM submissions s WHERE s.reference = :reference",
         {"reference": reference}))
     if row is None:
         return None
@@ -395,47 +397,52 @@ def save_answer(db: Database, submission_id: int, user_id: int, body: str, langu
         # Listed means "shown with its question in the public list": without one it would be
         # reported as listed and never appear (the feed needs the question).
         raise ValueError("a listed answer needs its public question")
-    stamp = now()
     with immediate(db):
-        sub = _one(db.conn.execute("SELECT id, status, sensitive, first_answered_at FROM submissions"
-                                   " WHERE id = :id", {"id": submission_id}))
-        if publish and sub["sensitive"]:
-            return "refused"
-        before = _one(db.conn.execute("SELECT body, language, public_question, published, listed"
-                                      " FROM answers WHERE submission_id = :id", {"id": submission_id}))
-        published = 1 if publish else 0  # saving a draft over a published answer unpublishes it
-        # `listed` is kept on a draft too (the feed shows only published AND listed answers),
-        # so the choice survives "save draft" and the page shows it ticked.
-        listed_value = 1 if listed else 0
-        db.conn.execute(
-            "INSERT INTO answers (submission_id, body, body_masked, language, public_question, published, listed,"
-            " author_id, created_at, updated_at, published_at) VALUES (:submission_id, :body, :body_masked,"
-            " :language, :public_question, :published, :listed, :author_id, :now, :now, :published_at)"
-            " ON CONFLICT (submission_id) DO UPDATE SET body = excluded.body, body_masked = excluded.body_masked,"
-            " language = excluded.language,"
-            " public_question = excluded.public_question, published = excluded.published,"
-            " listed = excluded.listed, author_id = excluded.author_id, updated_at = excluded.updated_at,"
-            " published_at = COALESCE(excluded.published_at, answers.published_at)",
-            {"submission_id": submission_id, "body": body, "body_masked": masks.masked(body),
-             "language": language, "public_question": public_question,
-             "published": published, "listed": listed_value, "author_id": user_id, "now": stamp,
-             "published_at": stamp if publish else None})
-        after = {"body": body, "language": language, "public_question": public_question,
-                 "published": published, "listed": listed_value}
-        audit.record(db, user_id, "answer_publish" if publish else "answer_save", submission_id, before, after)
-        if publish:
-            for hook in ANSWER_PUBLISHED:  # e.g. the SMS to the submitter, in this same transaction
-                hook(db, submission_id, body, language)
-            changes = {"status": "answered"}
-            if sub["status"] != "answered":
-                db.conn.execute("UPDATE submissions SET status = 'answered', updated_at = :now,"
-                                " first_answered_at = COALESCE(first_answered_at, :now) WHERE id = :id",
-                                {"now": stamp, "id": submission_id})
-                audit.record(db, user_id, "status", submission_id, {"status": sub["status"]}, changes)
-            elif sub["first_answered_at"] is None:
-                db.conn.execute("UPDATE submissions SET first_answered_at = :now WHERE id = :id",
-                                {"now": stamp, "id": submission_id})
-        return "published" if publish else "saved"
+        return _save_answer(db, submission_id, user_id, body, language, public_question, publish, listed)
+
+
+def _save_answer(db, submission_id, user_id, body, language, public_question, publish, listed) -> str:
+    """save_answer inside the caller's transaction (a group's answer writes many)."""
+    stamp = now()
+    sub = _one(db.conn.execute("SELECT id, status, sensitive, first_answered_at FROM submissions"
+                               " WHERE id = :id", {"id": submission_id}))
+    if publish and sub["sensitive"]:
+        return "refused"
+    before = _one(db.conn.execute("SELECT body, language, public_question, published, listed"
+                                  " FROM answers WHERE submission_id = :id", {"id": submission_id}))
+    published = 1 if publish else 0  # saving a draft over a published answer unpublishes it
+    # `listed` is kept on a draft too (the feed shows only published AND listed answers),
+    # so the choice survives "save draft" and the page shows it ticked.
+    listed_value = 1 if listed else 0
+    db.conn.execute(
+        "INSERT INTO answers (submission_id, body, body_masked, language, public_question, published, listed,"
+        " author_id, created_at, updated_at, published_at) VALUES (:submission_id, :body, :body_masked,"
+        " :language, :public_question, :published, :listed, :author_id, :now, :now, :published_at)"
+        " ON CONFLICT (submission_id) DO UPDATE SET body = excluded.body, body_masked = excluded.body_masked,"
+        " language = excluded.language,"
+        " public_question = excluded.public_question, published = excluded.published,"
+        " listed = excluded.listed, author_id = excluded.author_id, updated_at = excluded.updated_at,"
+        " published_at = COALESCE(excluded.published_at, answers.published_at)",
+        {"submission_id": submission_id, "body": body, "body_masked": masks.masked(body),
+         "language": language, "public_question": public_question,
+         "published": published, "listed": listed_value, "author_id": user_id, "now": stamp,
+         "published_at": stamp if publish else None})
+    after = {"body": body, "language": language, "public_question": public_question,
+             "published": published, "listed": listed_value}
+    audit.record(db, user_id, "answer_publish" if publish else "answer_save", submission_id, before, after)
+    if publish:
+        for hook in ANSWER_PUBLISHED:  # e.g. the SMS to the submitter, in this same transaction
+            hook(db, submission_id, body, language)
+        changes = {"status": "answered"}
+        if sub["status"] != "answered":
+            db.conn.execute("UPDATE submissions SET status = 'answered', updated_at = :now,"
+                            " first_answered_at = COALESCE(first_answered_at, :now) WHERE id = :id",
+                            {"now": stamp, "id": submission_id})
+            audit.record(db, user_id, "status", submission_id, {"status": sub["status"]}, changes)
+        elif sub["first_answered_at"] is None:
+            db.conn.execute("UPDATE submissions SET first_answered_at = :now WHERE id = :id",
+                            {"now": stamp, "id": submission_id})
+    return "published" if publish else "saved"
 
 
 def unpublish_answer(db: Database, submission_id: int, user_id: int) -> bool:

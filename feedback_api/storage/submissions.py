@@ -6,6 +6,7 @@ import sqlite3
 
 from sqlite_utils import Database
 
+from .. import folding
 from . import masks
 from .db import immediate, now
 
@@ -41,11 +42,11 @@ def insert_submission(db: Database, row: dict, contact: dict | None, duplicate_s
                     "INSERT INTO submissions (reference, kind, component, language, message, page,"
                     " district, channel, status, spam_reason, sensitive, client_hash, message_hash,"
                     " resubmit_hash, received_at, gathered_on, updated_at, message_masked, page_masked,"
-                    " district_masked)"
+                    " district_masked, group_key)"
                     " VALUES (:reference, :kind, :component, :language, :message, :page, :district,"
                     " :channel, :status, :spam_reason, :sensitive, :client_hash, :message_hash,"
                     " :resubmit_hash, :stamp, :gathered_on, :stamp, :message_masked, :page_masked,"
-                    " :district_masked)",
+                    " :district_masked, :group_key)",
                     {"reference": reference, "kind": row["kind"], "component": row["component"],
                      "language": row["language"], "message": row["message"], "page": row.get("page"),
                      "district": row.get("district"), "channel": row.get("channel", "web"),
@@ -53,7 +54,8 @@ def insert_submission(db: Database, row: dict, contact: dict | None, duplicate_s
                      "sensitive": int(row.get("sensitive", 0)), "client_hash": row.get("client_hash"),
                      "message_hash": row["message_hash"], "resubmit_hash": row.get("resubmit_hash"),
                      "stamp": stamp, "gathered_on": row.get("gathered_on"),
-                     **{f"{c}_masked": masks.masked(row.get(c)) for c in masks.COLUMNS["submissions"]}})
+                     **{f"{c}_masked": masks.masked(row.get(c)) for c in masks.COLUMNS["submissions"]},
+                     "group_key": folding.group_key(row["message"])})
                 break
             except sqlite3.IntegrityError as exc:  # a reference collision: 50 bits, but be sure
                 if "reference" not in str(exc):

@@ -1,0 +1,58 @@
+"""Owns folding text to what a reader would call the same words: case, width, spacing,
+diacritics, invisible marks and digits (`light`), then the Arabic-script letter variants that
+keyboards mix up (`heavy`: Arabic kaf and Sindhi kaf to Urdu kaf, the yeh and heh forms...),
+and the duplicate-group key built on it (`group_key`). Used by the SMS keywords
+(feedback_api/sms/keywords.py) and moderation's duplicate groups (storage/triage.py); the
+site's search (docs/assets/search.js) folds the same letters in the reader's browser.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+# Light folding: marks that change nothing a reader would call a different word.
+DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640"
+                        "\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+EDGE_PUNCTUATION = " \t\n.,;:!?'\"()[]{}-_*#،؛؟۔٫٬"
+# Heavy folding: letter variants across Arabic, Urdu, Sindhi, Pashto and Punjabi keyboards.
+VARIANTS = str.maketrans({
+    "ي": "ی", "ى": "ی", "ې": "ی", "ۍ": "ی", "ے": "ی", "ئ": "ی", "ۓ": "ی",
+    "ك": "ک", "ڪ": "ک", "ګ": "گ", "ڳ": "گ", "ڱ": "گ",
+    "ه": "ہ", "ۀ": "ہ", "ۂ": "ہ", "ۃ": "ہ", "ة": "ہ", "ھ": "ہ",
+    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ؤ": "و",
+    "ډ": "ڈ", "ڊ": "ڈ", "ټ": "ٹ", "ٽ": "ٹ", "ړ": "ڑ", "ڙ": "ڑ", "ڼ": "ن", "ڻ": "ن",
+})
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def light(text: str) -> str:
+    """Case, width, spacing, diacritics, invisible marks and digits folded; punctuation at
+    either end dropped."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    if not text.isascii():  # digits and marks to fold are all outside ASCII (and translate is slow)
+        text = DIACRITICS.sub("", text.translate(DIGITS))
+    return " ".join(text.split()).strip(EDGE_PUNCTUATION)
+
+
+def vary(folded: str) -> str:
+    """A light form with the letter variants folded too (heavy)."""
+    return folded if folded.isascii() else folded.translate(VARIANTS)
+
+
+def heavy(text: str) -> str:
+    return vary(light(text))
+
+
+def group_text(message: str) -> str:
+    """A message as duplicate groups compare it: folded heavily, punctuation read as a space."""
+    return " ".join(_NOT_WORD.sub(" ", heavy(message)).split())
+
+
+def group_key(message: str) -> int:
+    """The duplicate group of a message: 60 bits of the SHA-256 of `group_text` (a positive
+    SQLite integer, and a row-id-shaped URL part). Two different texts share one with odds of
+    about one in a million among a million groups."""
+    digest = hashlib.sha256(group_text(message).encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") >> 4
