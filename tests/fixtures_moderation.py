@@ -1,6 +1,6 @@
 """Fixtures for moderation: an app with cheap password hashing (pbkdf2 at 1,000 rounds instead
 of scrypt: tests sign in hundreds of times), an admin and a moderator, `Staff` clients that
-sign in and carry CSRF tokens like a browser, and helpers that submit through the public API."""
+sign in and carry CSRF tokens like a browser, helpers that submit through the public API, and a recorder of the SQL a page runs."""
 from __future__ import annotations
 
 import re
@@ -53,6 +53,19 @@ class Staff:
         if csrf:
             data.setdefault("csrf_token", self.token())
         return self.client.post(url, data=data, **kwargs)
+
+
+def statements(app, client, url: str) -> list[str]:
+    """Every SQL statement a GET of `url` runs on this thread's connection (for plan tests)."""
+    seen: list[str] = []
+    with app.app_context():
+        db = storage.get_db()
+        db.conn.set_trace_callback(seen.append)
+        try:
+            assert client.get(url).status_code == 200
+        finally:
+            db.conn.set_trace_callback(None)
+    return seen
 
 
 def add_user(app, username: str, role: str, password: str = PASSWORD) -> int:

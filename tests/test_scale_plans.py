@@ -8,6 +8,7 @@ import re
 import pytest
 
 from feedback_api import storage
+from tests.fixtures_moderation import statements
 
 QUEUE_URLS = [
     "/moderation/", "/moderation/?status=all", "/moderation/?status=answered", "/moderation/?status=spam",
@@ -23,19 +24,6 @@ QUEUE_URLS = [
 ]
 ADMIN_URLS = ["/moderation/?sensitive=1", "/moderation/?sensitive=1&status=all&order=newest",
               "/moderation/audit", "/moderation/audit?action=status", "/moderation/audit?user=mo&after=5"]
-
-
-def statements(app, client, url: str) -> list[str]:
-    """Every SQL statement a GET of `url` runs on this thread's connection."""
-    seen: list[str] = []
-    with app.app_context():
-        db = storage.get_db()
-        db.conn.set_trace_callback(seen.append)
-        try:
-            assert client.get(url).status_code == 200
-        finally:
-            db.conn.set_trace_callback(None)
-    return seen
 
 
 def bad_steps(app, sql: str, sorts: bool = True) -> list[str]:

@@ -11,7 +11,7 @@ import pytest
 
 from feedback_api import folding, storage
 from feedback_api.storage import triage
-from tests.fixtures_moderation import Staff, add_user
+from tests.fixtures_moderation import Staff, add_user, statements
 
 
 def page(response) -> str:
@@ -245,19 +245,6 @@ def test_the_pages_read_in_urdu(mod_app, a_wave, mod_rows):
 
 
 # ---------------------------------------------------------------- query plans
-
-def statements(app, client, url: str) -> list[str]:
-    """Every SQL statement a GET of `url` runs on this thread's connection."""
-    seen: list[str] = []
-    with app.app_context():
-        db = storage.get_db()
-        db.conn.set_trace_callback(seen.append)
-        try:
-            assert client.get(url).status_code == 200
-        finally:
-            db.conn.set_trace_callback(None)
-    return seen
-
 
 TRIAGE_TABLES = r"\b(submission_groups|claims|answer_search|answer_search_vocab|group_key)\b"
 
