@@ -428,7 +428,7 @@ def test_rows_whose_group_key_the_one_letter_table_changed_get_it_again(tmp_path
                 (f"R{n}", message, stamp, stamp, key))
         db.conn.execute("UPDATE triage_progress SET groups_done_to = 3")   # all grouped, as it was
     db.close()
-    assert migrations.migrate(path) == ["0013_group_keys_one_letter_table"]
+    assert "0013_group_keys_one_letter_table" in migrations.migrate(path)
     db = storage.connect(path)
     try:
         assert not triage.complete(db)                 # gunicorn's start runs the backfill
