@@ -15,8 +15,7 @@ import pytest
 import yaml
 
 from feedback_api import create_app, i18n, storage
-from feedback_api.storage import moderation as sm
-from tests.fixtures_moderation import CHEAP_HASH, Staff, add_user
+from tests.fixtures_moderation import CHEAP_HASH, add_user
 from tests.fixtures_service import SECRET
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,17 +87,6 @@ def test_a_part_without_an_entry_counts_as_a_draft(data_copy):
 
 
 # ---------------------------------------------------------------- moderation pages
-
-@pytest.fixture
-def urdu(mod_app):
-    add_user(mod_app, "uzma", "moderator")
-    with mod_app.app_context():
-        db = storage.get_db()
-        sm.set_user_language(db, sm.user_by_name(db, "uzma")["id"], "ur")
-    staff = Staff(mod_app, "uzma")
-    assert staff.sign_in().status_code == 303
-    return staff
-
 
 def mark_of(html: str) -> str:
     match = re.search(r'<p class="draft-mark[^>]*>.*?</p>', html, re.S)
@@ -189,10 +177,7 @@ def test_urdu_queue_on_a_phone_shows_the_mark_on_the_first_screen(browser, gunic
     instance = tmp_path / "instance"
     app = create_app({"INSTANCE_PATH": str(instance), "DATABASE": str(instance / "feedback.sqlite3"),
                       "SECRET_KEY": SECRET, "PASSWORD_METHOD": CHEAP_HASH})
-    add_user(app, "uzma", "moderator")
-    with app.app_context():
-        db = storage.get_db()
-        sm.set_user_language(db, sm.user_by_name(db, "uzma")["id"], "ur")
+    add_user(app, "uzma", "moderator", language="ur")
     storage.close_thread_connections()
     server = gunicorn_server(env={"FEEDBACK_PASSWORD_METHOD": CHEAP_HASH})
     context = browser.new_context(viewport=PHONE, java_script_enabled=False)
