@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 from feedback_api import storage
-from feedback_api.storage import moderation as sm, triage
+from feedback_api.storage import batches as storage_batches, counts, masks, moderation as sm, triage
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -94,7 +94,7 @@ def backfill(db, path: str) -> dict:
 
     def report(done, target):
         now = time.perf_counter()
-        batches.append((now - last[0]) * 1000 - 100)   # minus the pause between batches
+        batches.append((now - last[0] - storage_batches.PAUSE) * 1000)   # minus the pause between batches
         last[0] = now
 
     writer = threading.Thread(target=arrive)
@@ -115,7 +115,10 @@ def main() -> None:
     parser.add_argument("databases", nargs="+", help="seeded databases (copied, never changed)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "triage.md"))
     args = parser.parse_args()
-    lines = ["# Triage at volume: its SQL at N submissions, and the backfill beside arriving submissions", "",
+    out = Path(args.out)
+    earlier = out.read_text(encoding="utf-8").rstrip("\n") + "\n\n" if out.exists() else ""
+    lines = ["# Triage at volume: its SQL at N submissions, and the backfill beside arriving submissions"
+             if not earlier else f"## Run of {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC", "",
              f"Measured {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC by `flock /work/team/bench.lock nice -n 5 "
              f".venv/bin/python -m benchmarks.triage {' '.join(Path(d).name for d in args.databases)}` on databases "
              "seeded by benchmarks/scale.py (the script's docstring says what each figure is). In process, no HTTP: "
@@ -128,11 +131,13 @@ def main() -> None:
             shutil.copyfile(path, copy)
             storage.migrate(copy)
             db = storage.connect(copy)
+            for finish in (counts.backfill, masks.backfill, triage.backfill):   # setup: as init-db leaves it
+                finish(db, pause=0)
             n = db.conn.execute("SELECT count(*) FROM submissions").fetchone()[0]
             answers = db.conn.execute("SELECT count(*) FROM answers WHERE published = 1").fetchone()[0]
             print(f"{path}: {n:,} submissions, {answers:,} published answers", flush=True)
             r = reads(db, random.Random(n))
-            lines += [f"## {n:,} submissions ({answers:,} published answers)", "", "| Read | p50 ms | p95 ms | max ms |",
+            lines += [f"{'###' if earlier else '##'} {n:,} submissions ({answers:,} published answers)", "", "| Read | p50 ms | p95 ms | max ms |",
                       "|---|---:|---:|---:|"]
             for name, value in r.items():
                 if isinstance(value, dict):
@@ -146,7 +151,7 @@ def main() -> None:
                       f"longest {b['batch_max_ms']:.0f} ms. Meanwhile {b['submissions']} submissions were stored: "
                       f"wait p50 {b['wait_p50_ms']:.0f} ms, longest {b['wait_max_ms']:.0f} ms.", ""]
             db.close()
-        Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        out.write_text(earlier + "\n".join(lines) + "\n", encoding="utf-8")   # earlier runs kept
 
 
 if __name__ == "__main__":

@@ -34,8 +34,8 @@ def queue():
     filters = parse_filters(request.args)
     db = storage.get_db()
     after, before, last = cursor("after"), cursor("before"), request.args.get("last") == "1"
-    rows, newer, older = sm.queue(db, filters, viewer(), page_size(), after=after, before=before, last=last)
-    counts, capped = sm.status_counts(db, filters, viewer())
+    rows, newer, older, counts, capped = sm.queue_and_counts(db, filters, viewer(), page_size(), after=after,
+                                                             before=before, last=last)
     here = {"after": after} if after else {"before": before} if before else {"last": "1"} if last else {}
     return render("queue.html", rows=rows, total=counts.get(filters["status"], 0), capped=capped,
                   newer=newer, older=older, filters=filters, counts=counts,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from .. import references, resubmits, sensitive, storage, validation
-from ..storage.db import immediate
+from ..storage.db import grouped
 from . import keywords, phone, replies, store
 
 DEFAULT_LANGUAGE = "ur"
@@ -49,13 +49,15 @@ def respond(number: str, text: str, limits: tuple | None = None) -> Reply:
     keyword = keywords.match(text)
 
     def count(also=None) -> None:
-        """Count this text and do `also(db)` in one write (only the count without limits)."""
+        """Count this text and do `also(db)` in one write (only the count without limits),
+        which may share its commit with other texts' (storage.db.grouped)."""
+        def work(db) -> None:
+            if limits:
+                store.count_text(db, number_hash, limits)
+            if also:
+                also(db)
         if limits or also:
-            with immediate(db):
-                if limits:
-                    store.count_text(db, number_hash, limits)
-                if also:
-                    also(db)
+            grouped(db, work)
 
     def language_of(kw) -> str:
         if len(kw.languages) == 1:

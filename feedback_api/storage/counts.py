@@ -15,11 +15,9 @@ transaction, so writers never wait long; until it is done, the triggers leave th
 """
 from __future__ import annotations
 
-import time
-
 from sqlite_utils import Database
 
-from .db import immediate
+from . import batches
 
 # Dimensions counted per value; "all" has the single value ''.
 DIMENSIONS = ("component", "kind", "language", "district", "channel", "topic_code")
@@ -32,7 +30,8 @@ _VALUE = {"component": "{r}.component", "kind": "{r}.kind", "language": "{r}.lan
 _HOURS = "((julianday({r}.first_answered_at) - julianday({r}.received_at)) * 24)"
 _BUCKET = (f"CASE WHEN {_HOURS} < 48 THEN CAST(max({_HOURS}, 0) * 10 + 0.5 AS INTEGER)"
            f" ELSE 480 + CAST(({_HOURS} - 48) / 2.4 + 0.5 AS INTEGER) END")
-BACKFILL_BATCH = 4000  # ids per transaction: under 1 s even under a load of 13 on 2 cores (20,000 took 4.8 s)
+BACKFILL_BATCH = 4000   # ids in the first transaction: under 1 s even under a load of 13 on 2 cores
+BACKFILL_MOST = 50000   # ... and at most, however quick (20,000 took 4.8 s at that load)
 # The Monday of received_at's week: weeks are what the dashboard shows, and a week per row
 # keeps the table small (a few hundred rows a week) so that reading it whole is quick.
 WEEK = "date({r}.received_at, '-6 days', 'weekday 1')"
@@ -127,29 +126,27 @@ def complete(db: Database) -> bool:
     return done_to >= target
 
 
-def backfill(db: Database, batch: int = BACKFILL_BATCH, pause: float = 0.05, report=None) -> int:
-    """Count the rows that existed before the triggers, `batch` ids per transaction (a few
-    hundred ms each here), pausing between batches so that queued writers go first. Safe to
-    run again or concurrently: each batch moves `done_to` in the same transaction."""
-    counted = 0
-    while True:
-        with immediate(db):
-            done_to, target = progress(db)
-            if done_to >= target:
-                return counted
-            upto = min(target, done_to + batch)
-            _backfill_counts(db, done_to, upto)
-            db.conn.execute(
-                "INSERT INTO answer_hours (week, sensitive, bucket, n)"
-                f" SELECT {WEEK.format(r='s')}, s.sensitive, {_BUCKET.format(r='s')}, count(*)"
-                " FROM submissions s WHERE s.id > :lo AND s.id <= :hi AND s.first_answered_at IS NOT NULL"
-                " AND s.status != 'spam' GROUP BY 1, 2, 3 ON CONFLICT DO UPDATE SET n = n + excluded.n",
-                {"lo": done_to, "hi": upto})
-            db.conn.execute("UPDATE counts_progress SET done_to = :hi", {"hi": upto})
-        counted += upto - done_to
-        if report:
-            report(upto, target)
-        time.sleep(pause)
+def backfill(db: Database, batch: int | None = None, pause: float = batches.PAUSE, report=None) -> int:
+    """Count the rows that existed before the triggers, in batches of ids each its own short
+    transaction (storage/batches.py: sized to hold the lock about a quarter of a second, or
+    `batch` ids each when given), pausing between them so that queued writers go first. Safe
+    to run again or concurrently: each batch moves `done_to` in the same transaction."""
+    def step(size: int):
+        done_to, target = progress(db)
+        if done_to >= target:
+            return None
+        upto = min(target, done_to + size)
+        _backfill_counts(db, done_to, upto)
+        db.conn.execute(
+            "INSERT INTO answer_hours (week, sensitive, bucket, n)"
+            f" SELECT {WEEK.format(r='s')}, s.sensitive, {_BUCKET.format(r='s')}, count(*)"
+            " FROM submissions s WHERE s.id > :lo AND s.id <= :hi AND s.first_answered_at IS NOT NULL"
+            " AND s.status != 'spam' GROUP BY 1, 2, 3 ON CONFLICT DO UPDATE SET n = n + excluded.n",
+            {"lo": done_to, "hi": upto})
+        db.conn.execute("UPDATE counts_progress SET done_to = :hi", {"hi": upto})
+        return upto - done_to, (upto, target)
+    return batches.run(db, step, batch or BACKFILL_BATCH, BACKFILL_MOST, fixed=batch is not None,
+                       pause=pause, report=report)
 
 
 def _backfill_counts(db: Database, lo: int, hi: int) -> None:

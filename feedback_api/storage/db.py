@@ -9,6 +9,10 @@ Rules this module keeps (docs/dev/ has the decision record):
   with SQLITE_BUSY_SNAPSHOT under concurrent writers, which no busy timeout retries. Writers
   queue first (a thread lock, then an flock shared by the workers): SQLite's busy handler
   sleeps up to 100 ms between tries, which was the whole p99 under load.
+- Submissions commit in groups (`grouped(db, work)`): while one thread has the turn, the others'
+  writes queue; the next to get it runs them all in one transaction, a savepoint each, and one
+  COMMIT (one fsync) answers them all. Each is told its own result or exception; a storage fault
+  fails them all, and nothing of them is kept.
 - A request never waits more than SQLITE_WRITE_WAIT_SECONDS (4) for its turn and the lock:
   another process holding the lock (sqlite3 at a prompt, a stuck job) gets the submitter a 503
   "try again" (`StorageBusy`) within the 5 s people wait, and frees the thread for /livez.
@@ -175,18 +179,23 @@ def close_thread_connections() -> None:
 
 
 class _WriterQueue:
-    """Orders the writers of one database: threads of this process on a Python lock, then
-    processes (gunicorn workers) on an flock of <database>.write-lock.
+    """Orders the writers of one database: threads of this process take turns (a condition
+    variable), then processes (gunicorn workers) on an flock of <database>.write-lock.
 
     Why: SQLite's busy handler polls with sleeps of up to 100 ms, which put a 300 ms tail on
     p99 latency with 8 writing threads, and halved throughput with 2 worker processes. Both
     locks wake the next writer the moment the last one lets go. BEGIN IMMEDIATE and the busy
     timeout stay as the safety net for anything that writes without this queue (the CLI,
-    sqlite3 by hand). A killed process's flock is released by the kernel."""
+    sqlite3 by hand). A killed process's flock is released by the kernel.
+
+    Writes sent through `grouped()` wait in `pending` while another thread has the turn; the
+    next of them to get it runs them all in one transaction (docs/dev/0001)."""
 
     def __init__(self, path: str):
         self.path = path
-        self.thread_lock = threading.Lock()
+        self.cond = threading.Condition(threading.Lock())
+        self.busy = False                 # a thread of this process has the turn
+        self.pending: list[_Grouped] = []  # grouped writes waiting for the next leader
         self.fd = None
         self.pid = None
         # Until when (time.monotonic()) a writer outside the queue is known to hold SQLite's
@@ -194,24 +203,41 @@ class _WriterQueue:
         # rather than each holding a thread for the whole wait.
         self.held_elsewhere_until = 0.0
 
+    def _wait_turn(self, deadline: float | None) -> None:
+        """Take this process's turn (the caller holds `cond`), waiting until `deadline`."""
+        while self.busy:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                raise StorageBusy("waited too long for this process's other writers")
+            self.cond.wait(left)
+        self.busy = True
+
+    def _end_turn(self) -> None:
+        with self.cond:
+            self.busy = False
+            self.cond.notify_all()   # the next writer, and grouped writers whose batch is done
+
     @contextlib.contextmanager
     def turn(self, deadline: float | None = None):
         """Wait for this writer's turn (until time.monotonic() `deadline`, else StorageBusy)."""
-        if deadline is None:
-            self.thread_lock.acquire()
-        elif not self.thread_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
-            raise StorageBusy("waited too long for this process's other writers")
+        with self.cond:
+            self._wait_turn(deadline)
         try:
-            if self.pid != os.getpid():  # first use, or first use after a fork
-                self.fd = os.open(f"{self.path}.write-lock", os.O_RDWR | os.O_CREAT, 0o600)
-                self.pid = os.getpid()
-            self._flock(deadline)
-            try:
+            with self._flocked(deadline):
                 yield
-            finally:
-                fcntl.flock(self.fd, fcntl.LOCK_UN)
         finally:
-            self.thread_lock.release()
+            self._end_turn()
+
+    @contextlib.contextmanager
+    def _flocked(self, deadline: float | None):
+        if self.pid != os.getpid():  # first use, or first use after a fork
+            self.fd = os.open(f"{self.path}.write-lock", os.O_RDWR | os.O_CREAT, 0o600)
+            self.pid = os.getpid()
+        self._flock(deadline)
+        try:
+            yield
+        finally:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
 
     def _flock(self, deadline: float | None) -> None:
         if deadline is None:
@@ -244,6 +270,45 @@ def writer_queue(path: str) -> _WriterQueue:
         return _queues[path]
 
 
+def _deadline(queue: _WriterQueue, db: Database, wait: float | None) -> float:
+    start = time.monotonic()
+    deadline = start + (db.write_wait if wait is None else wait)
+    if queue.held_elsewhere_until > start:
+        deadline = min(deadline, start + HELD_ELSEWHERE_WAIT_SECONDS)
+    return deadline
+
+
+def _begin(queue: _WriterQueue, db: Database, deadline: float) -> None:
+    """BEGIN IMMEDIATE, SQLite's busy handler given what is left of `deadline`."""
+    left = max(1, int((deadline - time.monotonic()) * 1000))
+    db.conn.execute(f"PRAGMA busy_timeout = {left}")
+    try:
+        db.conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if isinstance(fault(exc), StorageBusy):   # SQLite's lock, not our queue: held elsewhere
+            queue.held_elsewhere_until = time.monotonic() + HELD_ELSEWHERE_WAIT_SECONDS * 8
+        raise
+
+
+def _rollback(db: Database) -> None:
+    if db.conn.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            db.conn.execute("ROLLBACK")
+
+
+def _storage_problem(exc: BaseException) -> StorageError | None:
+    """The StorageError to raise for `exc` (noting a fault that is not mere busyness), or None."""
+    problem = fault(exc) if isinstance(exc, (sqlite3.OperationalError, OSError, StorageError)) else None
+    if problem is not None and not isinstance(problem, StorageBusy) and problem is not exc:
+        note_fault()
+    return problem
+
+
+def _committed(queue: _WriterQueue) -> None:
+    queue.held_elsewhere_until = 0.0
+    _note_success()
+
+
 @contextlib.contextmanager
 def immediate(db: Database, wait: float | None = None):
     """A write transaction that takes the write lock before its first read, after waiting
@@ -251,34 +316,110 @@ def immediate(db: Database, wait: float | None = None):
     connection's write_wait), else StorageBusy. A disk that cannot be written raises
     StorageError; either way nothing of the transaction is kept."""
     queue = writer_queue(db.path)
-    start = time.monotonic()
-    deadline = start + (db.write_wait if wait is None else wait)
-    if queue.held_elsewhere_until > start:
-        deadline = min(deadline, start + HELD_ELSEWHERE_WAIT_SECONDS)
+    deadline = _deadline(queue, db, wait)
     try:
         with queue.turn(deadline):
-            left = max(1, int((deadline - time.monotonic()) * 1000))
-            db.conn.execute(f"PRAGMA busy_timeout = {left}")
-            try:
-                db.conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                if isinstance(fault(exc), StorageBusy):   # SQLite's lock, not our queue: held elsewhere
-                    queue.held_elsewhere_until = time.monotonic() + HELD_ELSEWHERE_WAIT_SECONDS * 8
-                raise
+            _begin(queue, db, deadline)
             try:
                 yield db
                 db.conn.execute("COMMIT")
             except BaseException:
-                if db.conn.in_transaction:
-                    with contextlib.suppress(sqlite3.Error):
-                        db.conn.execute("ROLLBACK")
+                _rollback(db)
                 raise
     except (sqlite3.OperationalError, OSError) as exc:
-        problem = fault(exc)
+        problem = _storage_problem(exc)
         if problem is None:
             raise
-        if not isinstance(problem, StorageBusy):
-            note_fault()
         raise problem from exc
-    queue.held_elsewhere_until = 0.0
-    _note_success()
+    _committed(queue)
+
+
+# ---------------------------------------------------------------- group commit
+
+class _Grouped:
+    """One write waiting in a queue's `pending`: its work, its deadline and, once its batch has
+    run, its result or exception."""
+    __slots__ = ("work", "deadline", "done", "result", "error")
+
+    def __init__(self, work, deadline: float):
+        self.work, self.deadline = work, deadline
+        self.done, self.result, self.error = False, None, None
+
+    def outcome(self):
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
+def grouped(db: Database, work, wait: float | None = None):
+    """`work(db)` run in a write transaction that it may share with other threads' grouped
+    writes, committed (one fsync) before this returns its result or raises its exception.
+
+    While one thread has the turn, the others' writes wait in the queue; the next thread to get
+    the turn (the leader) runs every waiting write on its own connection, in arrival order, each
+    in a SAVEPOINT: one write's exception undoes that write only, and each sees the writes before
+    it (a resend right after its first send is still found). A storage fault, or a COMMIT that
+    fails, fails every write of the batch: nothing of it is kept. The waits are those of
+    `immediate()`: a write still waiting at its deadline raises StorageBusy; a batch waits for
+    the lock until the earliest deadline among its writes. `work` must only use the connection
+    it is given and touch no state of the thread that queued it."""
+    queue = writer_queue(db.path)
+    item = _Grouped(work, _deadline(queue, db, wait))
+    with queue.cond:
+        queue.pending.append(item)
+        while queue.busy and not item.done:
+            left = item.deadline - time.monotonic()
+            if left <= 0 and item in queue.pending:   # no leader has taken it: give up
+                queue.pending.remove(item)
+                raise StorageBusy("waited too long for this process's other writers")
+            queue.cond.wait(left if left > 0 else None)   # taken: its batch ends soon
+        if item.done:
+            return item.outcome()
+        queue.busy = True
+        batch, queue.pending = queue.pending, []
+    try:
+        _run_batch(queue, db, batch)
+    finally:
+        queue._end_turn()
+    return item.outcome()
+
+
+def _run_batch(queue: _WriterQueue, db: Database, batch: list[_Grouped]) -> None:
+    """Run `batch` in one transaction on the leader's connection; every write gets its outcome."""
+    deadline = min(item.deadline for item in batch)
+    try:
+        with queue._flocked(deadline):
+            _begin(queue, db, deadline)
+            try:
+                for item in batch:
+                    db.conn.execute("SAVEPOINT grouped_write")
+                    try:
+                        item.result = item.work(db)
+                    except Exception as exc:
+                        if fault(exc) is not None or not db.conn.in_transaction:
+                            raise   # the disk, or SQLite undid the whole transaction
+                        db.conn.execute("ROLLBACK TO grouped_write")
+                        item.error = exc
+                    db.conn.execute("RELEASE grouped_write")
+                db.conn.execute("COMMIT")
+            except BaseException:
+                _rollback(db)
+                raise
+    except BaseException as exc:
+        problem = _storage_problem(exc)
+        for item in batch:   # nothing of the batch was kept: each is told so
+            item.result = None
+            if problem is not None:
+                item.error = type(problem)(str(problem))
+                item.error.__cause__ = exc
+            elif isinstance(exc, Exception):
+                item.error = exc
+            else:   # the leader is being stopped (SystemExit): the others are not saved either
+                item.error = StorageError(f"the writer stopped: {exc!r}")
+            item.done = True
+        if not isinstance(exc, Exception):
+            raise
+        return
+    for item in batch:
+        item.done = True
+    _committed(queue)

@@ -12,16 +12,16 @@ needs a migration that clears `mask_progress` (done_to = 0) so that `backfill()`
 from __future__ import annotations
 
 import re
-import time
 
 from sqlite_utils import Database
 
 from .. import text
-from .db import immediate
+from . import batches
 
 # table -> its free-text columns; each row keyed by `id`.
 COLUMNS = {"submissions": ("message", "district", "page"), "notes": ("body",), "answers": ("body",)}
-BACKFILL_BATCH = 2000  # ids per transaction: about 0.5 s under a load of 13 on 2 cores
+BACKFILL_BATCH = 2000   # ids in the first transaction: about 0.5 s under a load of 13 on 2 cores
+BACKFILL_MOST = 20000   # ... and at most, however quick
 _DIGIT = re.compile(r"\d")  # text.mask_numbers changes only runs of digits: none, nothing to do
 
 
@@ -60,31 +60,30 @@ def expression(db: Database, alias: str, column: str) -> str:
     return f"mask_numbers({alias}.{column})"
 
 
-def backfill(db: Database, batch: int = BACKFILL_BATCH, pause: float = 0.05, report=None) -> int:
-    """Mask the rows written before the `_masked` columns existed, `batch` ids per transaction,
-    pausing between batches so that queued writers go first. Safe to run again or concurrently:
-    each batch moves `done_to` in its own transaction."""
+def backfill(db: Database, batch: int | None = None, pause: float = batches.PAUSE, report=None) -> int:
+    """Mask the rows written before the `_masked` columns existed, in batches of ids each its
+    own short transaction (storage/batches.py: sized to hold the lock about a quarter of a
+    second, or `batch` ids each when given), pausing between them so that queued writers go
+    first. Safe to run again or concurrently: each batch moves `done_to` in its own transaction."""
     done = 0
     for table, columns in COLUMNS.items():
-        while True:
-            with immediate(db):
-                row = db.conn.execute("SELECT done_to, target FROM mask_progress WHERE tbl = :tbl",
-                                      {"tbl": table}).fetchone()
-                if row["done_to"] >= row["target"]:
-                    break
-                span = {"tbl": table, "lo": row["done_to"], "hi": min(row["target"], row["done_to"] + batch)}
-                updates = []
-                for found in db.conn.execute(
-                        f"SELECT id, {', '.join(columns)} FROM {table} WHERE id > :lo AND id <= :hi", span):
-                    masks = {f"{c}_masked": masked(found[c]) for c in columns}
-                    if any(masks.values()):
-                        updates.append({**masks, "id": found["id"]})
-                if updates:
-                    sets = ", ".join(f"{c}_masked = :{c}_masked" for c in columns)
-                    db.conn.executemany(f"UPDATE {table} SET {sets} WHERE id = :id", updates)
-                db.conn.execute("UPDATE mask_progress SET done_to = :hi WHERE tbl = :tbl", span)
-            done += span["hi"] - span["lo"]
-            if report:
-                report(table, span["hi"], row["target"])
-            time.sleep(pause)
+        def step(size: int, table=table, columns=columns):
+            row = db.conn.execute("SELECT done_to, target FROM mask_progress WHERE tbl = :tbl",
+                                  {"tbl": table}).fetchone()
+            if row["done_to"] >= row["target"]:
+                return None
+            span = {"tbl": table, "lo": row["done_to"], "hi": min(row["target"], row["done_to"] + size)}
+            updates = []
+            for found in db.conn.execute(
+                    f"SELECT id, {', '.join(columns)} FROM {table} WHERE id > :lo AND id <= :hi", span):
+                masks = {f"{c}_masked": masked(found[c]) for c in columns}
+                if any(masks.values()):
+                    updates.append({**masks, "id": found["id"]})
+            if updates:
+                sets = ", ".join(f"{c}_masked = :{c}_masked" for c in columns)
+                db.conn.executemany(f"UPDATE {table} SET {sets} WHERE id = :id", updates)
+            db.conn.execute("UPDATE mask_progress SET done_to = :hi WHERE tbl = :tbl", span)
+            return span["hi"] - span["lo"], (table, span["hi"], row["target"])
+        done += batches.run(db, step, batch or BACKFILL_BATCH, BACKFILL_MOST, fixed=batch is not None,
+                            pause=pause, report=report)
     return done

@@ -455,8 +455,19 @@ CREATE TABLE claims (
 """)
 
 
-@migration("0012_sms_texts_counted")
-def _m0012_sms_texts_counted(db: Database) -> None:
+@migration("0012_district_component_index")
+def _m0012_district_component_index(db: Database) -> None:
+    """The queue filtered by district and programme part, newest first: its page and its
+    capped counts walk this index, instead of the district's rows one by one for their part
+    (about 6,000 row reads for 1,000 counted at a million rows). Districts are the filter that
+    narrows most, and the part the one most often added to it."""
+    db.executescript("""
+CREATE INDEX submissions_district_component ON submissions (district COLLATE NOCASE, component, received_at);
+""")
+
+
+@migration("0013_sms_texts_counted")
+def _m0013_sms_texts_counted(db: Database) -> None:
     """The per-number SMS limits counted in the database (sms/store.py count_text), in the
     transaction of what the text stores: shared by every gunicorn worker without Redis."""
     db.executescript("""

@@ -177,6 +177,7 @@ def _where(db: Database, filters: dict, viewer: dict) -> tuple[str, dict]:
 QUEUE_COLUMNS = ("s.id, s.reference, s.kind, s.component, s.language, s.message, s.page, s.district,"
                  " s.channel, s.status, s.sensitive, s.topic_code, s.duplicate_of, s.received_at,"
                  " s.gathered_on, s.first_answered_at, s.spam_reason")
+QUEUE_ROW = f"{QUEUE_COLUMNS}, (SELECT published FROM answers a WHERE a.submission_id = s.id) AS published"
 
 
 # Counting further is not worth a slow page: "1,000+". (10,000 cost a view with two filters half
@@ -222,8 +223,7 @@ def queue(db: Database, filters: dict, viewer: dict, limit: int, after: int | No
             where += f" AND (s.received_at, s.id) {'<' if descending else '>'} (:edge_at, :edge_id)"
             params.update(edge_at=key["received_at"], edge_id=key["id"])
     rows = _dicts(db.conn.execute(
-        f"SELECT {QUEUE_COLUMNS}, (SELECT published FROM answers a WHERE a.submission_id = s.id) AS published"
-        f" FROM {source} WHERE {where} ORDER BY {order} LIMIT :limit", {**params, "limit": limit + 1}))
+        f"SELECT {QUEUE_ROW} FROM {source} WHERE {where} ORDER BY {order} LIMIT :limit", {**params, "limit": limit + 1}))
     more = len(rows) > limit
     rows = rows[:limit]
     if not forward:
@@ -233,6 +233,57 @@ def queue(db: Database, filters: dict, viewer: dict, limit: int, after: int | No
     if before and cursor:
         return rows, more, True
     return rows, bool(after and cursor), more
+
+
+def queue_and_counts(db: Database, filters: dict, viewer: dict, limit: int, after: int | None = None,
+                     before: int | None = None, last: bool = False) -> tuple[list[dict], bool, bool, dict, bool]:
+    """`queue()` and `status_counts()` of one queue view: (rows, newer, older, counts, capped).
+    A search's first page, newest first, reads the full-text index once for both: its newest
+    COUNT_CAP + 1 matches under the other filters give the counts, and the page is the first
+    of them in the status asked for. (A word searched as a prefix makes SQLite merge every
+    matching word's entries before the first row comes: tens of ms at a million rows, so
+    once a page, not twice.) Elsewhere the two are read apart."""
+    if not (filters.get("q") and filters.get("order") != "oldest" and not (after or before or last)):
+        rows, newer, older = queue(db, filters, viewer, limit, after=after, before=before, last=last)
+        return (rows, newer, older, *status_counts(db, filters, viewer))
+    head = _search_head(db, filters, viewer)
+    if head is None:   # nothing searchable in the words: as queue() shows it
+        rows, newer, older = queue(db, filters, viewer, limit)
+        return (rows, newer, older, *status_counts(db, filters, viewer))
+    capped = len(head) > COUNT_CAP
+    counted = head[:COUNT_CAP]
+    wanted = _status_test(filters.get("status"))
+    ids = [i for i, status in head if wanted(status)][:limit + 1]
+    if len(ids) <= limit and capped:   # the page goes past the matches counted: read it apart
+        rows, newer, older = queue(db, filters, viewer, limit)
+    else:
+        marks = {f"i{n}": i for n, i in enumerate(ids)}
+        rows = _dicts(db.conn.execute(
+            f"SELECT {QUEUE_ROW} FROM submissions s WHERE s.id IN ({', '.join(':' + m for m in marks) or 'NULL'}) ORDER BY s.id DESC",
+            marks))
+        rows, newer, older = rows[:limit], False, len(rows) > limit
+    tally: dict[str, int] = {}
+    for _, status in counted:
+        tally[status] = tally.get(status, 0) + 1
+    return rows, newer, older, _tallied(tally), capped
+
+
+def _status_test(status: str | None):
+    if status == "open":
+        return lambda s: s in OPEN_STATUSES
+    if status and status != "all":
+        return lambda s: s == status
+    return lambda s: True
+
+
+def _search_head(db: Database, filters: dict, viewer: dict) -> list[tuple[int, str]] | None:
+    """(id, status) of a search's newest COUNT_CAP + 1 matches under every filter but status."""
+    source, where, params, order = _source(db, {**filters, "status": None}, viewer, True)
+    if not source.startswith("submissions_fts"):
+        return None
+    return [tuple(r) for r in db.conn.execute(
+        f"SELECT s.id, s.status FROM {source} WHERE {where} ORDER BY {order} LIMIT :limit",
+        {**params, "limit": COUNT_CAP + 1})]
 
 
 def matching_ids(db: Database, filters: dict, viewer: dict, limit: int) -> list[int]:
@@ -263,10 +314,15 @@ def status_counts(db: Database, filters: dict, viewer: dict) -> tuple[dict, bool
         tally = {}
         for status in statuses[:COUNT_CAP]:
             tally[status] = tally.get(status, 0) + 1
+    return _tallied(tally), capped
+
+
+def _tallied(tally: dict) -> dict:
+    """Rows per status, with "open" and "all" added."""
     tally = {k: v for k, v in tally.items() if v}
     tally["open"] = tally.get("new", 0) + tally.get("in_review", 0)
     tally["all"] = sum(v for k, v in tally.items() if k != "open")
-    return tally, capped
+    return tally
 
 
 def sensitive_waiting(db: Database) -> int:

@@ -8,7 +8,7 @@ from sqlite_utils import Database
 
 from .. import folding
 from . import masks
-from .db import immediate, now
+from .db import grouped, immediate, now
 
 STATUSES = ("new", "in_review", "answered", "closed", "spam")
 CHANNELS = ("web", "town_hall", "feedback_session", "helpline", "sms", "field_visit")
@@ -18,44 +18,52 @@ PUBLIC_STATUS = {"new": "received", "spam": "received", "in_review": "in_review"
                  "answered": "answered", "closed": "closed"}
 
 
+_INSERT = (
+    "INSERT INTO submissions (reference, kind, component, language, message, page,"
+    " district, channel, status, spam_reason, sensitive, client_hash, message_hash,"
+    " resubmit_hash, received_at, gathered_on, updated_at, message_masked, page_masked,"
+    " district_masked, group_key)"
+    " VALUES (:reference, :kind, :component, :language, :message, :page, :district,"
+    " :channel, :status, :spam_reason, :sensitive, :client_hash, :message_hash,"
+    " :resubmit_hash, :stamp, :gathered_on, :stamp, :message_masked, :page_masked,"
+    " :district_masked, :group_key)")
+
+
 def insert_submission(db: Database, row: dict, contact: dict | None, duplicate_since: str,
                       make_reference, also=None) -> tuple[str, bool]:
     """Store one submission (and its contact details) unless it is a resend of one stored since
     `duplicate_since` (the same `resubmit_hash`: feedback_api/resubmits.py says when two sends
-    are one). Returns (reference, created). `also(db)`, if given, runs in the same transaction
-    (the SMS channel records the sender's language: one commit)."""
-    with immediate(db):
+    are one). Returns (reference, created) once it is committed. `also(db)`, if given, runs in
+    the same transaction (the SMS channel records the sender's language: one commit).
+
+    The write is grouped (db.grouped): it may share its transaction and fsync with other
+    threads' submissions, each in its own savepoint, the resend check seeing those before it.
+    What needs no lock (masks, the group key) is worked out here, before queueing."""
+    values = {"kind": row["kind"], "component": row["component"],
+              "language": row["language"], "message": row["message"], "page": row.get("page"),
+              "district": row.get("district"), "channel": row.get("channel", "web"),
+              "status": row.get("status", "new"), "spam_reason": row.get("spam_reason"),
+              "sensitive": int(row.get("sensitive", 0)), "client_hash": row.get("client_hash"),
+              "message_hash": row["message_hash"], "resubmit_hash": row.get("resubmit_hash"),
+              "gathered_on": row.get("gathered_on"),
+              **{f"{c}_masked": masks.masked(row.get(c)) for c in masks.COLUMNS["submissions"]},
+              "group_key": folding.group_key(row["message"])}
+
+    def work(db: Database) -> tuple[str, bool]:
         if also is not None:
             also(db)
-        if row.get("resubmit_hash"):
+        if values["resubmit_hash"]:
             earlier = db.execute(
                 "SELECT reference FROM submissions WHERE resubmit_hash = :resubmit_hash"
                 " AND received_at >= :since ORDER BY id LIMIT 1",
-                {"resubmit_hash": row["resubmit_hash"], "since": duplicate_since}).fetchone()
+                {"resubmit_hash": values["resubmit_hash"], "since": duplicate_since}).fetchone()
             if earlier:
                 return earlier["reference"], False
-        stamp = now()
+        values["stamp"] = now()
         for _attempt in range(5):
-            reference = make_reference()
+            values["reference"] = make_reference()
             try:
-                cursor = db.conn.execute(
-                    "INSERT INTO submissions (reference, kind, component, language, message, page,"
-                    " district, channel, status, spam_reason, sensitive, client_hash, message_hash,"
-                    " resubmit_hash, received_at, gathered_on, updated_at, message_masked, page_masked,"
-                    " district_masked, group_key)"
-                    " VALUES (:reference, :kind, :component, :language, :message, :page, :district,"
-                    " :channel, :status, :spam_reason, :sensitive, :client_hash, :message_hash,"
-                    " :resubmit_hash, :stamp, :gathered_on, :stamp, :message_masked, :page_masked,"
-                    " :district_masked, :group_key)",
-                    {"reference": reference, "kind": row["kind"], "component": row["component"],
-                     "language": row["language"], "message": row["message"], "page": row.get("page"),
-                     "district": row.get("district"), "channel": row.get("channel", "web"),
-                     "status": row.get("status", "new"), "spam_reason": row.get("spam_reason"),
-                     "sensitive": int(row.get("sensitive", 0)), "client_hash": row.get("client_hash"),
-                     "message_hash": row["message_hash"], "resubmit_hash": row.get("resubmit_hash"),
-                     "stamp": stamp, "gathered_on": row.get("gathered_on"),
-                     **{f"{c}_masked": masks.masked(row.get(c)) for c in masks.COLUMNS["submissions"]},
-                     "group_key": folding.group_key(row["message"])})
+                cursor = db.conn.execute(_INSERT, values)
                 break
             except sqlite3.IntegrityError as exc:  # a reference collision: 50 bits, but be sure
                 if "reference" not in str(exc):
@@ -68,7 +76,9 @@ def insert_submission(db: Database, row: dict, contact: dict | None, duplicate_s
                 " VALUES (:id, :name, :contact, :consent)",
                 {"id": cursor.lastrowid, "name": contact.get("name"), "contact": contact.get("contact"),
                  "consent": int(contact.get("consent_to_contact", 0))})
-        return reference, True
+        return values["reference"], True
+
+    return grouped(db, work)
 
 
 def public_status(db: Database, reference: str) -> dict | None:

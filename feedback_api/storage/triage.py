@@ -17,16 +17,16 @@ in no group and those answers are not suggested.
 from __future__ import annotations
 
 import re
-import time
 
 from sqlite_utils import Database
 
 from .. import folding
-from . import audit, moderation
+from . import audit, batches, moderation
 from .db import ago, dicts, immediate, now, one
 
 OPEN = "('new', 'in_review')"   # as in the triage migration's triggers
-BACKFILL_BATCH = 500        # rows per write transaction: tens of ms, so a submission waits little
+BACKFILL_BATCH = 500        # rows in the first write transaction (then sized by storage/batches.py)
+BACKFILL_MOST = 20000       # ... and at most
 SIMILAR_LIMIT = 5
 # What the similar-answers search may rank: the newest answers only (advice changes; the
 # newest is the likeliest still right), and of the message's words the rarest whose postings
@@ -54,41 +54,47 @@ def complete(db: Database) -> bool:
     return progress["groups_done_to"] >= top and progress["answers_done_to"] >= progress["answers_target"]
 
 
-def backfill(db: Database, batch: int = BACKFILL_BATCH, pause: float = 0.1, report=None) -> int:
+def backfill(db: Database, batch: int | None = None, pause: float = batches.PAUSE, report=None) -> int:
     """Give rows stored before the triage migration (or written by SQL without one) their group
-    key, and index the answers published before it: `batch` rows per transaction (tens of ms
-    here), pausing between batches so that queued writers go first. Safe to repeat or to run
-    beside the service. Returns how many rows it touched."""
-    touched = 0
+    key, then index the answers published before it: one INSERT or UPDATE ... SELECT per batch
+    of ids, each its own short transaction (storage/batches.py: sized to hold the lock about a
+    quarter of a second, or `batch` ids each when given), pausing between them so that queued
+    writers go first. Safe to repeat or to run beside the service. Returns how many rows it
+    touched; `report(done, target)` after each batch."""
     # Up to the newest row now: rows stored from here on get their key from insert_submission
     # (chasing a growing table would never end while submissions arrive).
     top = db.conn.execute("SELECT COALESCE(max(id), 0) FROM submissions").fetchone()[0]
-    while True:
-        with immediate(db):
-            progress = one(db.conn.execute("SELECT * FROM triage_progress"))
-            if progress["groups_done_to"] < top:
-                upto = min(top, progress["groups_done_to"] + batch)
-                rows = db.conn.execute(
-                    "SELECT id, message FROM submissions WHERE id > :low AND id <= :high"
-                    " AND group_key IS NULL", {"low": progress["groups_done_to"], "high": upto}).fetchall()
-                db.conn.executemany("UPDATE submissions SET group_key = :key WHERE id = :id",
-                                    [{"key": key_of(r["message"]), "id": r["id"]} for r in rows])
-                db.conn.execute("UPDATE triage_progress SET groups_done_to = :upto", {"upto": upto})
-                count, done, target = len(rows), upto, top
-            elif progress["answers_done_to"] < progress["answers_target"]:
-                upto = min(progress["answers_target"], progress["answers_done_to"] + batch)
-                count = db.conn.execute(
-                    "INSERT INTO answer_search (rowid, question, body, language)"
-                    " SELECT id, question, body, language FROM answer_search_content"
-                    " WHERE id > :low AND id <= :high", {"low": progress["answers_done_to"], "high": upto}).rowcount
-                db.conn.execute("UPDATE triage_progress SET answers_done_to = :upto", {"upto": upto})
-                done, target = upto, progress["answers_target"]
-            else:
-                return touched
-        touched += count
-        if report:
-            report(done, target)
-        time.sleep(pause)
+    db.conn.create_function("triage_group_key", 1, key_of, deterministic=True)
+
+    def keys(size: int):
+        low = db.conn.execute("SELECT groups_done_to FROM triage_progress").fetchone()[0]
+        if low >= top:
+            return None
+        upto = min(top, low + size)
+        count = db.conn.execute(
+            "UPDATE submissions SET group_key = triage_group_key(message)"
+            " WHERE id > :low AND id <= :high AND group_key IS NULL", {"low": low, "high": upto}).rowcount
+        db.conn.execute("UPDATE triage_progress SET groups_done_to = :upto", {"upto": upto})
+        return count, (upto, top)
+
+    def answers(size: int):
+        progress = one(db.conn.execute("SELECT * FROM triage_progress"))
+        low, target = progress["answers_done_to"], progress["answers_target"]
+        if low >= target:
+            return None
+        upto = min(target, low + size)
+        # answer_search_content's rows, by the answers' ids: through the view, SQLite would
+        # walk every published answer (answers_public) for each batch.
+        count = db.conn.execute(
+            "INSERT INTO answer_search (rowid, question, body, language)"
+            " SELECT a.id, COALESCE(NULLIF(trim(a.public_question), ''), s.message), a.body, a.language"
+            " FROM answers a NOT INDEXED JOIN submissions s ON s.id = a.submission_id"
+            " WHERE a.id > :low AND a.id <= :high AND a.published = 1", {"low": low, "high": upto}).rowcount
+        db.conn.execute("UPDATE triage_progress SET answers_done_to = :upto", {"upto": upto})
+        return count, (upto, target)
+
+    return sum(batches.run(db, step, batch or BACKFILL_BATCH, BACKFILL_MOST, fixed=batch is not None, pause=pause, report=report)
+               for step in (keys, answers))
 
 
 # ---------------------------------------------------------------- similar published answers
