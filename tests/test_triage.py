@@ -410,13 +410,13 @@ def test_a_large_group_is_answered_in_short_transactions(mod_app, a_wave, mod_ro
 
 
 def test_rows_whose_group_key_the_one_letter_table_changed_get_it_again(tmp_path):
-    """Migration 0013: a Sindhi message stored under the old key (ٺ kept as it was) is regrouped
+    """Migration 0014: a Sindhi message stored under the old key (ٺ kept as it was) is regrouped
     with its Urdu spelling; other rows keep their key and the group counts stay right."""
     from feedback_api.storage import migrations
 
     path = str(tmp_path / "old.sqlite3")
     db = storage.connect(path)
-    migrations._set.apply(db, stop_before="0013_group_keys_one_letter_table")   # the previous version
+    migrations._set.apply(db, stop_before="0014_group_keys_one_letter_table")   # the previous version
     stamp = "2026-01-01T00:00:00Z"
     old_key = 12345                                 # what the old table gave the Sindhi spelling
     rows = [("ٺڳي ٿي", old_key), ("ٹہگی تہی", folding.group_key("ٹہگی تہی")), ("card blocked", folding.group_key("card blocked"))]
@@ -428,7 +428,7 @@ def test_rows_whose_group_key_the_one_letter_table_changed_get_it_again(tmp_path
                 (f"R{n}", message, stamp, stamp, key))
         db.conn.execute("UPDATE triage_progress SET groups_done_to = 3")   # all grouped, as it was
     db.close()
-    assert "0013_group_keys_one_letter_table" in migrations.migrate(path)
+    assert "0014_group_keys_one_letter_table" in migrations.migrate(path)
     db = storage.connect(path)
     try:
         assert not triage.complete(db)                 # gunicorn's start runs the backfill

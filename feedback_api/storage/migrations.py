@@ -466,8 +466,23 @@ CREATE INDEX submissions_district_component ON submissions (district COLLATE NOC
 """)
 
 
-@migration("0013_group_keys_one_letter_table")
-def _m0013_group_keys_one_letter_table(db: Database) -> None:
+@migration("0013_sms_texts_counted")
+def _m0013_sms_texts_counted(db: Database) -> None:
+    """The per-number SMS limits counted in the database (sms/store.py count_text), in the
+    transaction of what the text stores: shared by every gunicorn worker without Redis."""
+    db.executescript("""
+-- One row per text taken from a number in the longest limit's window (older rows are
+-- deleted by the number's next text and by retention): its keyed hash and when.
+CREATE TABLE sms_texts (
+    number_hash TEXT NOT NULL,
+    at REAL NOT NULL                       -- Unix time, seconds
+);
+CREATE INDEX sms_texts_number ON sms_texts (number_hash, at);
+""")
+
+
+@migration("0014_group_keys_one_letter_table")
+def _m0014_group_keys_one_letter_table(db: Database) -> None:
     """folding.LETTERS, now the one letter table of the group key and the sensitive check, folds
     Sindhi and Pashto letters the group key used to keep as they were: a message holding one
     gets its group key again from `triage.backfill()` (beside the service, in batches; until
