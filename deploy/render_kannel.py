@@ -10,7 +10,7 @@ unset). The same two FEEDBACK_ values go in the service's environment file.
     deploy/render_kannel.py --short-code 8877 --fake-smsc-port 10000 ...   # Kannel's fake SMS centre (tests)
         [--service-url http://127.0.0.1:8000] [--sendsms-port 13013] [--smsbox-port 13001]
         [--admin-port 13000] [--state-dir /var/lib/ehsaas-kannel] [--log-dir /var/log/ehsaas-kannel]
-        [--sendsms-user feedback] [--inbound-user kannel] [--debug-logs]
+        [--sendsms-user feedback] [--inbound-user kannel] [--max-pending-requests 32] [--debug-logs]
 Standard library only. The output file is written readable by its owner only (it holds secrets).
 """
 from __future__ import annotations
@@ -29,6 +29,10 @@ FAKE_SMSC = HERE / "smsc-fake.conf"
 SAFE_SECRET = re.compile(r"[A-Za-z0-9._~-]{16,128}")   # URL- and config-safe, long enough
 SAFE_WORD = re.compile(r"[A-Za-z0-9._-]{1,64}")
 SAFE_PATH = re.compile(r"/[A-Za-z0-9._/-]*")
+# Texts smsbox posts to the service at once (Kannel's default is 512). A few per gunicorn
+# thread keep every thread busy; hundreds of open requests only cost smsbox and gunicorn CPU
+# juggling connections (benchmarks/sms_throughput.md: smsbox 2.0 -> 1.0 ms a text).
+MAX_PENDING_REQUESTS = 32
 
 
 class RenderError(Exception):
@@ -39,7 +43,8 @@ def render(env: dict, short_code: str, service_url: str = "http://127.0.0.1:8000
            fake_smsc_port: int | None = None, sendsms_port: int = 13013, smsbox_port: int = 13001,
            admin_port: int = 13000, state_dir: str = "/var/lib/ehsaas-kannel",
            log_dir: str = "/var/log/ehsaas-kannel", sendsms_user: str = "feedback",
-           inbound_user: str = "kannel", debug_logs: bool = False) -> str:
+           inbound_user: str = "kannel", debug_logs: bool = False,
+           max_pending_requests: int = MAX_PENDING_REQUESTS) -> str:
     inbound = env.get("FEEDBACK_SMS_INBOUND_SECRET") or ""
     sendsms = env.get("FEEDBACK_SMS_SENDSMS_PASSWORD") or ""
     admin = env.get("KANNEL_ADMIN_PASSWORD") or secrets.token_urlsafe(24)
@@ -56,6 +61,8 @@ def render(env: dict, short_code: str, service_url: str = "http://127.0.0.1:8000
     for name, value in (("--state-dir", state_dir), ("--log-dir", log_dir)):
         if not SAFE_PATH.fullmatch(value):
             raise RenderError(f"{name} {value!r}: an absolute path without spaces or quotes")
+    if not 1 <= int(max_pending_requests) <= 10_000:
+        raise RenderError(f"--max-pending-requests {max_pending_requests}: from 1 to 10000")
     url = urlsplit(service_url)
     if url.scheme not in ("http", "https") or not url.hostname or url.username or url.query or \
             not re.fullmatch(r"[A-Za-z0-9.:\[\]-]+", url.netloc) or not SAFE_PATH.fullmatch(url.path or "/"):
@@ -80,6 +87,7 @@ def render(env: dict, short_code: str, service_url: str = "http://127.0.0.1:8000
               # Kannel fills %p (sender), %P (our number), %I (its message id).
               "INBOUND_URL": base + "/api/v1/sms/inbound?from=%p&to=%P&id=%I",
               "LOG_LEVEL": "1" if debug_logs else "2",
+              "MAX_PENDING_REQUESTS": str(int(max_pending_requests)),
               "BEARERBOX_ACCESS_LOG": f'access-log = "{log_dir.rstrip("/")}/bearerbox-access.log"' if debug_logs
               else "# access-log: off (it would keep every number and text)",
               "SMSBOX_ACCESS_LOG": f'access-log = "{log_dir.rstrip("/")}/smsbox-access.log"' if debug_logs
@@ -107,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log-dir", default="/var/log/ehsaas-kannel")
     parser.add_argument("--sendsms-user", default="feedback", help="= FEEDBACK_SMS_SENDSMS_USER")
     parser.add_argument("--inbound-user", default="kannel", help="= FEEDBACK_SMS_INBOUND_USER")
+    parser.add_argument("--max-pending-requests", type=int, default=MAX_PENDING_REQUESTS,
+                        help="texts smsbox posts to the service at once (about 2 x gunicorn's workers x threads)")
     parser.add_argument("--debug-logs", action="store_true",
                         help="log every text, number and URL (tests, the demo, debugging only: personal data)")
     parser.add_argument("--output", type=Path, help="write here (mode 0600) instead of stdout")
@@ -114,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         text = render(os.environ, args.short_code, args.service_url, args.smsc_file, args.fake_smsc_port, args.sendsms_port,
                       args.smsbox_port, args.admin_port, args.state_dir, args.log_dir, args.sendsms_user,
-                      args.inbound_user, args.debug_logs)
+                      args.inbound_user, args.debug_logs, args.max_pending_requests)
     except (RenderError, OSError) as exc:
         print(f"render_kannel: {exc}", file=sys.stderr)
         return 2

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 
 from feedback_api import i18n
@@ -29,6 +30,10 @@ def on_config(config):
     """The data directory is the one beside the mkdocs.yml being built: a copied project
     (the tests' variant builds) builds from its own data."""
     i18n.use_data_dir(data_dir(config))
+    try:
+        i18n.review_record()
+    except ValueError as exc:
+        raise PluginError(str(exc)) from exc
     return config
 
 
@@ -75,3 +80,8 @@ def text_direction(lang: str) -> str:
 
 def t(lang: str, key: str, **values) -> str:
     return i18n.t(lang, key, **values)
+
+
+def interface_draft(lang: str) -> bool:
+    """The site's interface strings in `lang` are not yet checked by a reader of it."""
+    return i18n.is_draft(lang, "site")

@@ -64,7 +64,10 @@ def site_context(config, page=None) -> dict:
         "text_dir": build.text_direction(text_lang),
         # the plugin's fallback_to_default: an English page shown under /ur/
         "missing": text_lang != lang,
-        "draft": isinstance(translation, dict) and translation.get("status") == "draft",
+        # a draft page, or a page in a language whose interface is still a draft (the one
+        # record of reviews: data/translation_review.yml, part "site")
+        "draft": (isinstance(translation, dict) and translation.get("status") == "draft")
+                 or (page is not None and text_lang == lang and build.interface_draft(lang)),
         "search_index": f"{root}search/index.json",
         # an absolute path, for pages served at any address (404)
         "home_path": urlsplit(config.site_url or "/").path.rstrip("/") + "/" + root,

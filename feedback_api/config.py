@@ -264,7 +264,7 @@ SETTINGS: tuple[Setting, ...] = (
             "`https://example.org/api/v1/submissions/{reference}`"),
     Setting("SMS_SENDER_THREAD", "bool", False, "one box: send replies from a thread of the app"),
     Setting("SMS_POLL_SECONDS", "number", 1.0, "how often the sender looks for replies to send",
-            lambda v: None if 0 < v <= 60 else "must be more than 0 and at most 60"),
+            between(0.1, 60)),
     Setting("SMS_SEND_BATCH", "int", 50, "replies sent per round", between(1, 1000)),
     Setting("SMS_SEND_TIMEOUT_SECONDS", "int", 10, "seconds to wait for Kannel", between(1, 120)),
     Setting("SMS_RETRY_BASE_SECONDS", "int", 5, "first wait before a failed reply is tried again "

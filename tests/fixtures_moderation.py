@@ -68,10 +68,14 @@ def statements(app, client, url: str) -> list[str]:
     return seen
 
 
-def add_user(app, username: str, role: str, password: str = PASSWORD) -> int:
+def add_user(app, username: str, role: str, password: str = PASSWORD, language: str | None = None) -> int:
     from werkzeug.security import generate_password_hash
     with app.app_context():
-        return sm.create_user(storage.get_db(), username, generate_password_hash(password, method=CHEAP_HASH), role)
+        db = storage.get_db()
+        user_id = sm.create_user(db, username, generate_password_hash(password, method=CHEAP_HASH), role)
+        if language:
+            sm.set_user_language(db, user_id, language)
+        return user_id
 
 
 @pytest.fixture
@@ -93,6 +97,15 @@ def admin(mod_app) -> Staff:
 @pytest.fixture
 def moderator(mod_app) -> Staff:
     staff = Staff(mod_app, "mo")
+    assert staff.sign_in().status_code == 303
+    return staff
+
+
+@pytest.fixture
+def urdu(mod_app) -> Staff:
+    """A moderator who reads moderation in Urdu, signed in."""
+    add_user(mod_app, "uzma", "moderator", language="ur")
+    staff = Staff(mod_app, "uzma")
     assert staff.sign_in().status_code == 303
     return staff
 

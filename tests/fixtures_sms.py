@@ -42,7 +42,8 @@ def kannel_env() -> dict:
 class Kannel:
     """bearerbox + smsbox with the fake SMS centre; `service_url` is the feedback service."""
 
-    def __init__(self, workdir: Path, service_url: str, debug_logs: bool = True):
+    def __init__(self, workdir: Path, service_url: str, debug_logs: bool = True,
+                 max_pending_requests: int | None = None):
         self.dir = workdir
         self.dir.mkdir(parents=True, exist_ok=True)
         self.service_url = service_url
@@ -58,7 +59,8 @@ class Kannel:
              "--smsbox-port", str(self.smsbox_port), "--admin-port", str(self.admin_port),
              "--state-dir", str(self.dir), "--log-dir", str(self.dir), "--output", str(self.conf)]
             # Phones.text(replies=0) reads smsbox's access log; production logs only warnings.
-            + (["--debug-logs"] if debug_logs else []),
+            + (["--debug-logs"] if debug_logs else [])
+            + (["--max-pending-requests", str(max_pending_requests)] if max_pending_requests else []),
             env=env, capture_output=True, text=True, timeout=30)
         assert done.returncode == 0, done.stderr
 

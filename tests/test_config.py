@@ -37,6 +37,8 @@ def base(tmp_path, **more):
     ("FEEDBACK_RATELIMIT_ENABLED", "perhaps", "FEEDBACK_RATELIMIT_ENABLED must be true or false"),
     ("FEEDBACK_RATELIMIT_STORAGE_URI", "mongo://x", "FEEDBACK_RATELIMIT_STORAGE_URI must start with"),
     ("FEEDBACK_MODERATION_PAGE_SIZE", "0", "FEEDBACK_MODERATION_PAGE_SIZE must be from 5"),
+    # 0 would make the SMS sender ask the database for replies without pause
+    ("FEEDBACK_SMS_POLL_SECONDS", "0", "FEEDBACK_SMS_POLL_SECONDS must be from 0.1 to 60"),
     ("FEEDBACK_ENV", "prod", "FEEDBACK_ENV must be one of development, production"),
     ("FEEDBACK_MESAGE_MAX_CHARS", "50", "did you mean FEEDBACK_MESSAGE_MAX_CHARS"),
 ])

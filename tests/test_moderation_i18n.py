@@ -13,7 +13,7 @@ import yaml
 
 from feedback_api import storage
 from feedback_api.storage import moderation as sm
-from tests.fixtures_moderation import Staff, add_user
+from tests.fixtures_moderation import Staff
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "feedback_api" / "templates" / "moderation"
@@ -51,17 +51,6 @@ def test_every_string_a_page_or_view_asks_for_exists_in_english_and_urdu():
         assert not missing, (lang, missing)
         for family in families:
             assert any(k.startswith(family) for k in keys), (lang, family)
-
-
-@pytest.fixture
-def urdu(mod_app):
-    add_user(mod_app, "uzma", "moderator")
-    with mod_app.app_context():
-        db = storage.get_db()
-        sm.set_user_language(db, sm.user_by_name(db, "uzma")["id"], "ur")
-    staff = Staff(mod_app, "uzma")
-    assert staff.sign_in().status_code == 303
-    return staff
 
 
 def test_urdu_user_reads_moderation_right_to_left_with_urdu_digits_and_pakistan_time(urdu, moderator, submit, mod_rows):

@@ -165,7 +165,7 @@ def test_district_and_part_walk_their_own_index_on_a_database_from_the_previous_
                 (f"R{n}", ("kafalat", "langar")[n % 2], f"2026-01-01T00:00:{n % 10:02d}Z",
                  "2026-01-01T00:00:00Z", ("Quetta", "quetta", "Swat")[n % 3]))
     db.close()
-    assert storage.migrate(path) == ["0012_district_component_index"]
+    assert storage.migrate(path)[0] == "0012_district_component_index"   # later ones may follow
     db = storage.connect(path)
     try:
         filters = {"status": "all", "component": "kafalat", "district": "QUETTA", "order": "newest"}

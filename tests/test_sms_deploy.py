@@ -36,6 +36,15 @@ def test_renders_for_an_operator_smsc_with_secrets_from_the_environment(tmp_path
     assert 'global-sender = "8877"' in text and 'sendsms-interface = 127.0.0.1' in text
     # No personal data or secret in Kannel's logs unless asked for (--debug-logs).
     assert "\naccess-log" not in text and text.count("log-level = 2") == 2
+    # smsbox posts a few texts at a time, not Kannel's default of 512 (benchmarks/sms_throughput.md).
+    smsbox = text.split("group = smsbox", 1)[1].split("group = ", 1)[0]
+    assert "\nmax-pending-requests = 32\n" in smsbox
+
+
+def test_texts_in_flight_to_the_service_can_be_set(tmp_path):
+    done = render("--short-code", "8877", "--fake-smsc-port", "10000", "--max-pending-requests", "64")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("max-pending-requests = ") == 1 and "\nmax-pending-requests = 64\n" in done.stdout
 
 
 @pytest.mark.parametrize("args, env, message", [
@@ -46,6 +55,8 @@ def test_renders_for_an_operator_smsc_with_secrets_from_the_environment(tmp_path
     (["--short-code", "88;77", "--fake-smsc-port", "1"], None, "--short-code"),
     (["--short-code", "8877", "--fake-smsc-port", "1", "--service-url", "http://a b"], None, "--service-url"),
     (["--short-code", "8877", "--fake-smsc-port", "1", "--log-dir", "/tmp/x\"y"], None, "--log-dir"),
+    (["--short-code", "8877", "--fake-smsc-port", "1", "--max-pending-requests", "0"], None,
+     "--max-pending-requests 0: from 1 to 10000"),
 ])
 def test_refuses_what_would_break_kannel(args, env, message):
     done = render(*args, env=env)

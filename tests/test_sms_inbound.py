@@ -219,3 +219,63 @@ def test_per_number_limit_stops_a_flood_from_one_phone_only(tmp_path):
     assert send("03003333333", "my own question about kafalat payment").status_code == 200
     assert len(read_rows(app.config["DATABASE"], "SELECT id FROM submissions")) == 5
     storage.close_thread_connections()
+
+
+def _texter(app):
+    client = app.test_client()
+
+    def send(number, body):
+        return client.post(f"/api/v1/sms/inbound?from={number}", data=body.encode(),
+                           content_type="text/plain; charset=utf-8", headers=AUTH)
+    return send
+
+
+def test_per_number_limit_holds_across_workers_without_redis(tmp_path):
+    """Two apps on one database, each with its own in-process limiter storage, as two gunicorn
+    workers without Redis: the number's texts are counted once, in the database."""
+    first, second = (make_app(tmp_path, SMS_INBOUND_SECRET=SMS_SECRET, RATELIMIT_ENABLED=True,
+                              SMS_LIMIT_PER_NUMBER="3 per minute;4 per hour") for _ in range(2))
+    a, b = _texter(first), _texter(second)
+    # Every kind of text counts: a question, a keyword, a reference, STOP.
+    assert a("03001111111", "when will my payment come please").status_code == 200
+    assert b("03001111111", "KAFALAT").status_code == 200
+    assert a("03001111111", "ABCDEFGH234").status_code == 200
+    refused = b("03001111111", "STOP")
+    assert refused.status_code == 429 and 1 <= int(refused.headers["Retry-After"]) <= 60
+    # Over the limit nothing is stored: not the STOP, not a question.
+    assert a("03001111111", "another question about my payment").status_code == 429
+    assert rows(first, "SELECT stopped FROM sms_numbers") == [{"stopped": 0}]
+    assert len(rows(first, "SELECT id FROM submissions")) == 1
+    # A minute later (the texts moved back in time) the minute's limit has room, the hour's one.
+    with first.app_context():
+        db = storage.get_db()
+        db.conn.execute("UPDATE sms_texts SET at = at - 61")
+        db.conn.commit()
+    assert b("03001111111", "STOP").status_code == 200
+    hour = a("03001111111", "STOP")
+    assert hour.status_code == 429 and 60 < int(hour.headers["Retry-After"]) <= 3600 - 61
+    assert b("03002222222", "KAFALAT").status_code == 200   # another number is not held back
+    storage.close_thread_connections()
+
+
+def test_counted_texts_are_kept_no_longer_than_the_longest_limit(tmp_path):
+    app = make_app(tmp_path, SMS_INBOUND_SECRET=SMS_SECRET, RATELIMIT_ENABLED=True,
+                   SMS_LIMIT_PER_NUMBER="5 per minute;10 per hour")
+    send = _texter(app)
+    for number in ("03001111111", "03001111111", "03002222222"):
+        assert send(number, "HELP").status_code == 200
+    with app.app_context():
+        db = storage.get_db()
+        db.conn.execute("UPDATE sms_texts SET at = at - 3601")
+        db.conn.commit()
+    assert send("03001111111", "HELP").status_code == 200    # drops its own old ones
+    counted = rows(app, "SELECT number_hash FROM sms_texts")
+    assert len(counted) == 2 and counted[0]["number_hash"] != counted[1]["number_hash"]
+    with app.app_context():
+        from feedback_api import maintenance
+        db = storage.get_db()
+        db.conn.execute("UPDATE sms_texts SET at = at - 40 * 86400")
+        db.conn.commit()
+        maintenance.run_retention(db, 30)                     # and retention the rest
+    assert rows(app, "SELECT * FROM sms_texts") == []
+    storage.close_thread_connections()

@@ -35,6 +35,12 @@ def current() -> str:
     return choice if choice in ui_languages() else i18n.DEFAULT_LANGUAGE
 
 
+def ui_draft() -> bool:
+    """Whether this request's interface language is a draft translation of moderation, not yet
+    checked by a reader of it (data/translation_review.yml): every page then says so."""
+    return i18n.is_draft(current(), "moderation")
+
+
 def direction(lang: str | None = None) -> str:
     return i18n.text_direction(lang or current())
 
@@ -136,7 +142,7 @@ def waiting(stamp: str | None) -> str:
 
 def template_globals() -> dict:
     return {"mt": mt, "ui_lang": current, "ui_dir": direction, "UI_LANGUAGES": ui_languages(),
-            "zone_label": zone_label}
+            "zone_label": zone_label, "ui_draft": ui_draft}
 
 
 def template_filters() -> dict:

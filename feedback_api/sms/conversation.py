@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from .. import references, resubmits, sensitive, storage, validation
+from ..storage.db import grouped
 from . import keywords, phone, replies, store
 
 DEFAULT_LANGUAGE = "ur"
@@ -34,14 +35,29 @@ def _reference_like(text: str) -> bool:
     return bool(_LOOKS_LIKE_REFERENCE.match(compact))
 
 
-def respond(number: str, text: str) -> Reply:
-    """The reply to `text` from `number` (canonical), after storing what must be stored."""
+def respond(number: str, text: str, limits: tuple | None = None) -> Reply:
+    """The reply to `text` from `number` (canonical), after storing what must be stored.
+
+    With `limits` ((amount, seconds) pairs) the text is counted against its number's limits
+    in the transaction that stores what it changes (store.count_text), or in one of its own;
+    a number over a limit raises store.OverLimit and nothing is stored or answered."""
     cfg = current_app.config
     db = storage.get_db()
     number_hash = phone.number_hash(cfg["SECRET_KEY"], number)
     state = store.number_state(db, number_hash)
     last = state["language"]
     keyword = keywords.match(text)
+
+    def count(also=None) -> None:
+        """Count this text and do `also(db)` in one write (only the count without limits),
+        which may share its commit with other texts' (storage.db.grouped)."""
+        def work(db) -> None:
+            if limits:
+                store.count_text(db, number_hash, limits)
+            if also:
+                also(db)
+        if limits or also:
+            grouped(db, work)
 
     def language_of(kw) -> str:
         if len(kw.languages) == 1:
@@ -50,37 +66,40 @@ def respond(number: str, text: str) -> Reply:
 
     if keyword and keyword.kind == "stop":
         lang = language_of(keyword)
-        store.set_number(db, number_hash, lang, stopped=True)
+        count(lambda db: store.set_number_in(db, number_hash, lang, stopped=True))
         # One last reply confirms it; a repeated STOP gets none.
         return Reply("" if state["stopped"] else replies.stopped(lang), "stop")
     if keyword and keyword.kind == "start":
         lang = language_of(keyword)
-        store.set_number(db, number_hash, lang, stopped=False)
+        count(lambda db: store.set_number_in(db, number_hash, lang, stopped=False))
         return Reply(replies.started(lang), "start")
 
     reference = references.normalise(text)
-    if keyword is None and reference is None and _reference_like(text):
-        lang = last or DEFAULT_LANGUAGE
-        return _quiet(state, Reply(replies.not_found(lang, " ".join(text.split())[:20]), "invalid_reference"))
-    if keyword is None and reference is None and len(keywords.words(text)) <= 2:
+    if keyword is None and reference is None:
+        if _reference_like(text):
+            count()
+            lang = last or DEFAULT_LANGUAGE
+            return _quiet(state, Reply(replies.not_found(lang, " ".join(text.split())[:20]), "invalid_reference"))
+        if len(keywords.words(text)) > 2:
+            return _quiet(state, _submission(db, number, number_hash, text, last, limits, count))
+        count()   # one or two words that mean nothing to us
         lang = last or keywords.detect_language(text, DEFAULT_LANGUAGE)
         return _quiet(state, Reply(replies.menu(lang), "menu"))
     if keyword is not None:
         lang = keyword.value if keyword.kind == "language" else language_of(keyword)
-        if lang != last:
-            store.set_number(db, number_hash, lang)
+        # The language is remembered in the write that counts the text.
+        count((lambda db: store.set_number_in(db, number_hash, lang)) if lang != last else None)
         if keyword.kind == "language":
             return _quiet(state, Reply(replies.language_set(lang), "language"))
         if keyword.kind == "help":
             return _quiet(state, Reply(replies.menu(lang), "help"))
         return _quiet(state, Reply(replies.component(lang, keyword.value), "component"))
-    if reference is not None:
-        public = storage.public_status(db, reference)
-        lang = last or (public or {}).get("language") or DEFAULT_LANGUAGE
-        if public is None:
-            return _quiet(state, Reply(replies.not_found(lang, reference), "not_found"))
-        return _quiet(state, Reply(replies.status(lang, public), "status", reference))
-    return _quiet(state, _submission(db, number, number_hash, text, last))
+    count()
+    public = storage.public_status(db, reference)
+    lang = last or (public or {}).get("language") or DEFAULT_LANGUAGE
+    if public is None:
+        return _quiet(state, Reply(replies.not_found(lang, reference), "not_found"))
+    return _quiet(state, Reply(replies.status(lang, public), "status", reference))
 
 
 def _quiet(state: dict, reply: Reply) -> Reply:
@@ -90,7 +109,7 @@ def _quiet(state: dict, reply: Reply) -> Reply:
     return reply
 
 
-def _submission(db, number: str, number_hash: str, text: str, last: str | None) -> Reply:
+def _submission(db, number: str, number_hash: str, text: str, last: str | None, limits, count) -> Reply:
     cfg = current_app.config
     lang = keywords.detect_language(text, last or DEFAULT_LANGUAGE)
     words = set(keywords.words(text))
@@ -99,6 +118,7 @@ def _submission(db, number: str, number_hash: str, text: str, last: str | None) 
             "component": keywords.mentioned_component(text) or "general"}
     clean, errors = validation.submission(data, cfg, lang)
     if errors:
+        count()
         return Reply(replies.problem(lang, errors.get("message", "")), "refused:" + ",".join(
             f"{k}={v}" for k, v in sorted(errors.items())))
     row = {key: clean[key] for key in ("kind", "component", "language", "message")}
@@ -109,7 +129,12 @@ def _submission(db, number: str, number_hash: str, text: str, last: str | None) 
                resubmit_hash=resubmits.resubmit_hash({**clean, "contact": number}, message_hash, number_hash))
     # Texting in is asking for an answer by text: the number is the contact, with consent.
     contact = {"name": None, "contact": number, "consent_to_contact": True}
-    remember = (lambda db: store.set_number_in(db, number_hash, lang)) if lang != last else None
+
+    def also(db) -> None:   # in the submission's own transaction: one commit
+        if limits:
+            store.count_text(db, number_hash, limits)
+        if lang != last:
+            store.set_number_in(db, number_hash, lang)
     reference, created = storage.insert_submission(
-        db, row, contact, storage.ago(cfg["DUPLICATE_WINDOW_SECONDS"]), references.new_reference, remember)
+        db, row, contact, storage.ago(cfg["DUPLICATE_WINDOW_SECONDS"]), references.new_reference, also)
     return Reply(replies.received(lang, reference), "submission" if created else "duplicate", reference)

@@ -464,3 +464,18 @@ def _m0012_district_component_index(db: Database) -> None:
     db.executescript("""
 CREATE INDEX submissions_district_component ON submissions (district COLLATE NOCASE, component, received_at);
 """)
+
+
+@migration("0013_sms_texts_counted")
+def _m0013_sms_texts_counted(db: Database) -> None:
+    """The per-number SMS limits counted in the database (sms/store.py count_text), in the
+    transaction of what the text stores: shared by every gunicorn worker without Redis."""
+    db.executescript("""
+-- One row per text taken from a number in the longest limit's window (older rows are
+-- deleted by the number's next text and by retention): its keyed hash and when.
+CREATE TABLE sms_texts (
+    number_hash TEXT NOT NULL,
+    at REAL NOT NULL                       -- Unix time, seconds
+);
+CREATE INDEX sms_texts_number ON sms_texts (number_hash, at);
+""")
