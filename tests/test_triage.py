@@ -406,3 +406,36 @@ def test_a_large_group_is_answered_in_short_transactions(mod_app, a_wave, mod_ro
         assert triage.answer_group(db, key, user, "جواب", "ur", chunk=2) == {"answered": 1, "held": 0, "remaining": 0}
     assert tuples(mod_rows, "SELECT json_extract(after, '$.answered') FROM audit_log WHERE action = 'group_answer'"
                             " ORDER BY id") == [(2,), (1,)]
+
+
+def test_rows_whose_group_key_the_one_letter_table_changed_get_it_again(tmp_path):
+    """Migration 0014: a Sindhi message stored under the old key (ٺ kept as it was) is regrouped
+    with its Urdu spelling; other rows keep their key and the group counts stay right."""
+    from feedback_api.storage import migrations
+
+    path = str(tmp_path / "old.sqlite3")
+    db = storage.connect(path)
+    migrations._set.apply(db, stop_before="0014_group_keys_one_letter_table")   # the previous version
+    stamp = "2026-01-01T00:00:00Z"
+    old_key = 12345                                 # what the old table gave the Sindhi spelling
+    rows = [("ٺڳي ٿي", old_key), ("ٹہگی تہی", folding.group_key("ٹہگی تہی")), ("card blocked", folding.group_key("card blocked"))]
+    with db.conn:
+        for n, (message, key) in enumerate(rows, 1):
+            db.conn.execute(
+                "INSERT INTO submissions (reference, kind, component, language, message, message_hash, received_at,"
+                " updated_at, group_key) VALUES (?, 'question', 'general', 'sd', ?, 'h', ?, ?, ?)",
+                (f"R{n}", message, stamp, stamp, key))
+        db.conn.execute("UPDATE triage_progress SET groups_done_to = 3")   # all grouped, as it was
+    db.close()
+    assert "0014_group_keys_one_letter_table" in migrations.migrate(path)
+    db = storage.connect(path)
+    try:
+        assert not triage.complete(db)                 # gunicorn's start runs the backfill
+        assert triage.backfill(db, pause=0) == 1
+        keys = [r[0] for r in db.conn.execute("SELECT group_key FROM submissions ORDER BY id")]
+        assert keys[0] == keys[1] == folding.group_key("ٺڳي ٿي") and keys[2] == folding.group_key("card blocked")
+        groups = {r[0]: r[1] for r in db.conn.execute("SELECT group_key, total FROM submission_groups WHERE total > 0")}
+        assert groups == {keys[0]: 2, keys[2]: 1}
+        assert triage.complete(db)
+    finally:
+        db.close()
