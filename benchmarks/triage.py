@@ -114,13 +114,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("databases", nargs="+", help="seeded databases (copied, never changed)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "triage.md"))
+    parser.add_argument("--reads-only", action="store_true", help="the reads only, no backfill (minutes at 1M)")
     args = parser.parse_args()
     out = Path(args.out)
     earlier = out.read_text(encoding="utf-8").rstrip("\n") + "\n\n" if out.exists() else ""
     lines = ["# Triage at volume: its SQL at N submissions, and the backfill beside arriving submissions"
              if not earlier else f"## Run of {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC", "",
              f"Measured {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC by `flock /work/team/bench.lock nice -n 5 "
-             f".venv/bin/python -m benchmarks.triage {' '.join(Path(d).name for d in args.databases)}` on databases "
+             f".venv/bin/python -m benchmarks.triage {'--reads-only ' if args.reads_only else ''}"
+             f"{' '.join(Path(d).name for d in args.databases)}` on databases "
              "seeded by benchmarks/scale.py (the script's docstring says what each figure is). In process, no HTTP: "
              "the pages' own times are in scale.md.", "",
              f"- Machine: {os.cpu_count()} cores shared with other work; load average (1 min) at the start: "
@@ -144,12 +146,13 @@ def main() -> None:
                     lines.append(f"| {name} | {value['p50']:.1f} | {value['p95']:.1f} | {value['max']:.1f} |")
             lines += ["", f"Similar answers found per submission (of 5 at most), mean: {r['similar answers found, mean']:.1f}; "
                       f"the largest group has {r['largest group: open members']:,} open members.", ""]
-            b = backfill(db, copy)
-            print(b, flush=True)
-            lines += [f"Backfill of {b['rows']:,} rows (group keys, then the answer index) in {b['seconds']:.1f} s, "
-                      f"{b['batches']} batches: each batch's write transaction p50 {b['batch_p50_ms']:.0f} ms, "
-                      f"longest {b['batch_max_ms']:.0f} ms. Meanwhile {b['submissions']} submissions were stored: "
-                      f"wait p50 {b['wait_p50_ms']:.0f} ms, longest {b['wait_max_ms']:.0f} ms.", ""]
+            if not args.reads_only:
+                b = backfill(db, copy)
+                print(b, flush=True)
+                lines += [f"Backfill of {b['rows']:,} rows (group keys, then the answer index) in {b['seconds']:.1f} s, "
+                          f"{b['batches']} batches: each batch's write transaction p50 {b['batch_p50_ms']:.0f} ms, "
+                          f"longest {b['batch_max_ms']:.0f} ms. Meanwhile {b['submissions']} submissions were stored: "
+                          f"wait p50 {b['wait_p50_ms']:.0f} ms, longest {b['wait_max_ms']:.0f} ms.", ""]
             db.close()
         out.write_text(earlier + "\n".join(lines) + "\n", encoding="utf-8")   # earlier runs kept
 

@@ -11,7 +11,7 @@ from flask import Flask
 def create_app(test_config: dict | None = None) -> Flask:
     from . import bodies, config, errors, forms, maintenance, moderation, ops, public, site, storage, urls
     from . import feed, site_rebuild, sms
-    from .limits import limiter
+    from . import limits
 
     instance = (test_config or {}).get("INSTANCE_PATH") or config.from_environment("INSTANCE_PATH")
     app = Flask(__name__, instance_path=instance or None, instance_relative_config=True)
@@ -37,7 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     urls.init_app(app)  # before the blueprints: their <int:...> rules are row ids
     app.jinja_env.globals.update(forms.template_globals(), site_home=public.site_home, site_url=public.site_url)
-    limiter.init_app(app)
+    limits.init_app(app)
     if app.config["CORS_ORIGINS"]:
         from flask_cors import CORS
         CORS(app, resources={r"/api/v1/*": {"origins": app.config["CORS_ORIGINS"]}},

@@ -1,9 +1,10 @@
 """Owns folding text to what a reader would call the same words: case, width, spacing,
 diacritics, invisible marks and digits (`light`), then the Arabic-script letter variants that
-keyboards mix up (`heavy`: Arabic kaf and Sindhi kaf to Urdu kaf, the yeh and heh forms...),
-and the duplicate-group key built on it (`group_key`). Used by the SMS keywords
-(feedback_api/sms/keywords.py) and moderation's duplicate groups (storage/triage.py); the
-site's search (docs/assets/search.js) folds the same letters in the reader's browser.
+keyboards mix up (`heavy`, with `LETTERS`: Arabic kaf and Sindhi kaf to Urdu kaf, the yeh and
+heh forms...), and the duplicate-group key built on it (`group_key`). Used by the SMS keywords
+(feedback_api/sms/keywords.py), moderation's duplicate groups (storage/triage.py) and the
+sensitive check (sensitive.py, which adds its own disguises); the site's search
+(docs/assets/search.js) folds the commonest of these letters in the reader's browser.
 """
 from __future__ import annotations
 
@@ -16,14 +17,25 @@ DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640"
                         "\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 EDGE_PUNCTUATION = " \t\n.,;:!?'\"()[]{}-_*#،؛؟۔٫٬"
-# Heavy folding: letter variants across Arabic, Urdu, Sindhi, Pashto and Punjabi keyboards.
-VARIANTS = str.maketrans({
-    "ي": "ی", "ى": "ی", "ې": "ی", "ۍ": "ی", "ے": "ی", "ئ": "ی", "ۓ": "ی",
-    "ك": "ک", "ڪ": "ک", "ګ": "گ", "ڳ": "گ", "ڱ": "گ",
-    "ه": "ہ", "ۀ": "ہ", "ۂ": "ہ", "ۃ": "ہ", "ة": "ہ", "ھ": "ہ",
-    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ؤ": "و",
-    "ډ": "ڈ", "ڊ": "ڈ", "ټ": "ٹ", "ٽ": "ٹ", "ړ": "ڑ", "ڙ": "ڑ", "ڼ": "ن", "ڻ": "ن",
-})
+# Heavy folding: the one table of Arabic-script letter variants, each to the Urdu letter (or
+# letters) a reader takes it for. The duplicate group key, the SMS keywords, the answer-search
+# terms and the sensitive check (feedback_api/sensitive.py) all fold with it, so that two
+# messages one part counts as the same, the others do too. Changing a letter's target changes
+# stored group keys: it needs a migration that gives the affected rows their key again.
+LETTERS = {
+    **dict.fromkeys("يىېۍےئۓ", "ی"),          # the yeh forms (Arabic, Pashto, Urdu bari ye)
+    **dict.fromkeys("كڪ", "ک"),                # Arabic and Sindhi kaf
+    **dict.fromkeys("ګڳڱ", "گ"),               # Pashto and Sindhi gaf forms
+    **dict.fromkeys("هۀۂۃةھ", "ہ"),            # the heh forms, do-chashmi heh included
+    **dict.fromkeys("أإآٱ", "ا"), "ؤ": "و",    # hamza and madda carriers
+    "ډ": "ڈ", "ڊ": "ڈ", "ټ": "ٹ", "ٽ": "ٹ", "ړ": "ڑ", "ڙ": "ڑ", "ڼ": "ن", "ڻ": "ن", "ڃ": "ن",
+    # Sindhi and Pashto letters Urdu writes with its nearest letter
+    "ٻ": "ب", "ڄ": "ج", "ڏ": "د", "ږ": "ژ", "ښ": "ش", "ځ": "ز", "څ": "چ",
+    # Sindhi aspirates, which Urdu writes as the letter and do-chashmi heh (folded to ہ above)
+    "ڀ": "بہ", "ٺ": "ٹہ", "ٿ": "تہ", "ڌ": "دہ", "ڇ": "چہ", "ڦ": "پہ", "ڍ": "ڈہ",
+    "ـ": None,                                  # tatweel, a stretch that is no letter
+}
+VARIANTS = str.maketrans(LETTERS)
 _NOT_WORD = re.compile(r"[\W_]+")
 
 

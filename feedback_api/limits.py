@@ -5,8 +5,9 @@ import hashlib
 import hmac
 import threading
 
-from flask import current_app, g, request
+from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
+from flask_limiter.constants import ConfigVars
 from limits.storage import MemoryStorage
 
 
@@ -45,6 +46,25 @@ class PacedMemoryStorage(MemoryStorage):
 # Module level, with the limits read from config at request time: views live in module-level
 # blueprints, so building several apps (tests) does not register the limits twice (docs/dev/0005).
 limiter = Limiter(client_hash)
+# flask-limiter's settings for limits on every route. The service sets none of them (each
+# route names its own limit), and its settings schema offers none.
+_EVERY_ROUTE = (ConfigVars.DEFAULT_LIMITS, ConfigVars.APPLICATION_LIMITS, ConfigVars.META_LIMITS)
+
+
+def init_app(app: Flask) -> None:
+    """The limiter on `app`, each route's limits checked once per request.
+
+    flask-limiter checks limits twice per request: in a before_request hook (default,
+    application and meta limits, and limits put on a whole blueprint) and in each route's own
+    decorator. With none of the former, the hook only works out that it has nothing to count,
+    which was a quarter of the limiter's cost on the submission route and its whole cost on
+    every other route (benchmarks/submission_path.md). The decorators count as before. (No
+    blueprint here has a limit of its own: `limiter.limit` decorates routes only.)"""
+    limiter.init_app(app)
+    if any(app.config.get(name) for name in _EVERY_ROUTE):
+        return
+    hooks = app.before_request_funcs.get(None, [])
+    hooks[:] = [hook for hook in hooks if hook != limiter._check_request_limit]
 
 
 def submissions_limit() -> str:

@@ -10,17 +10,12 @@ import unicodedata
 
 import yaml
 
-from . import i18n
+from . import folding, i18n
 
-# Letters that vary by keyboard, language or disguise, folded to one: Arabic-script variants
-# and the Sindhi and Pashto letters nearest Urdu (aspirates as letter + ه), and Cyrillic and
-# Greek look-alikes of Latin letters.
+# Letters that vary by keyboard or language: folding.LETTERS, the table the duplicate group key
+# uses too; then the Cyrillic and Greek look-alikes of Latin letters that disguise a word.
 _LETTERS = str.maketrans({
-    **dict.fromkeys("يىېۍےئ", "ی"), **dict.fromkeys("كڪ", "ک"), **dict.fromkeys("ہھةۃۀ", "ه"),
-    **dict.fromkeys("أإآٱ", "ا"), "ؤ": "و", "ګ": "گ", "ڳ": "گ", "ٽ": "ٹ", "ټ": "ٹ", "ڊ": "ڈ",
-    "ډ": "ڈ", "ڙ": "ڑ", "ړ": "ڑ", "ڻ": "ن", "ڼ": "ن", "ڱ": "ن", "ڃ": "ن", "ٻ": "ب", "ڄ": "ج",
-    "ڏ": "د", "ږ": "ژ", "ښ": "ش", "ځ": "ز", "څ": "چ", "ڀ": "به", "ٺ": "ٹه", "ٿ": "ته", "ڌ": "ده",
-    "ڇ": "چه", "ڦ": "په", "ڍ": "ڈه", "ـ": None,
+    **folding.LETTERS,
     "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p",
     "с": "c", "т": "t", "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s", "ԁ": "d", "ɡ": "g",
     "α": "a", "β": "b", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t",

@@ -82,3 +82,16 @@ def test_the_export_walks_an_index_and_touches_no_cell_in_python(mod_app, admin,
         query = next(s for s in seen if "FROM submissions s" in s)
         plan = " | ".join(r["detail"] for r in db.conn.execute("EXPLAIN QUERY PLAN " + query))
         assert "TEMP B-TREE" not in plan and not re.search(r"SCAN s\b(?! USING)", plan), plan
+
+
+def test_the_sql_that_neutralises_cells_agrees_with_the_rule_for_every_dangerous_start(mod_app):
+    """SQLite neutralises the export's cells (storage/moderation._neutral) by the same rule as
+    text.neutral_cell: every character of text.FORMULA_STARTS, and nothing else."""
+    values = [start + "1+2" for start in text.FORMULA_STARTS] + [
+        "plain", "a=b", "", "1-2", "[=x]", "'=x", "*x", "?x", "]x", "－", "\u00a0=x", "٣=x"]
+    with mod_app.app_context():
+        conn = storage.get_db().conn
+        for value in values:
+            got = conn.execute(f"SELECT {sm._neutral(':v')}", {"v": value}).fetchone()[0]
+            assert got == text.neutral_cell(value), repr(value)
+        assert conn.execute(f"SELECT {sm._neutral(':v')}", {"v": None}).fetchone()[0] is None

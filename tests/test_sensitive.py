@@ -91,3 +91,34 @@ def test_a_sum_near_a_verb_of_taking_is_a_deduction(message):
 def test_ordinary_messages_that_look_close_are_not_flagged(message):
     assert sensitive.categories(message) == []
 
+
+
+# ---------------------------------------------------------------- one letter table
+
+def _arabic_letters() -> list[str]:
+    """Every Arabic-script letter of the Arabic and Arabic Supplement blocks."""
+    import unicodedata
+    return [chr(c) for c in (*range(0x0620, 0x06FF + 1), *range(0x0750, 0x077F + 1))
+            if unicodedata.category(chr(c)) == "Lo"]
+
+
+def test_the_sensitive_check_and_the_duplicate_group_key_fold_the_same_letters():
+    """Two spellings one counts as the same word, the other does too (folding.LETTERS): a
+    Sindhi ٺڳي matches the Urdu ٹھگی in both, and no letter is folded by one alone."""
+    from feedback_api import folding
+
+    # Each letter between two others, twice (a letter written twice is read once by the
+    # sensitive check: ممل is مل, so one context alone would pair م with ل).
+    def as_sensitive(letter):
+        return sensitive.fold(f"م{letter}ل"), sensitive.fold(f"ب{letter}ر")
+
+    def as_group(letter):
+        return folding.group_text(f"م{letter}ل"), folding.group_text(f"ب{letter}ر")
+
+    letters = _arabic_letters()
+    same_for_sensitive = {(a, b) for a in letters for b in letters if as_sensitive(a) == as_sensitive(b)}
+    same_for_groups = {(a, b) for a in letters for b in letters if as_group(a) == as_group(b)}
+    assert same_for_sensitive == same_for_groups
+    for variant, target in (("ه", "ہ"), ("ڱ", "گ"), ("ٺ", "ٹھ"), ("ڪ", "ک"), ("ي", "ی")):
+        assert as_sensitive(variant)[0] == sensitive.fold(f"م{target}ل")
+        assert folding.group_key(f"م{variant}ل") == folding.group_key(f"م{target}ل")

@@ -515,9 +515,17 @@ def unpublish_answer(db: Database, submission_id: int, user_id: int) -> bool:
 
 def _neutral(expr: str) -> str:
     """SQL for text.neutral_cell(expr): the same OWASP rule (text.FORMULA_STARTS), applied by
-    SQLite as it writes each row, so the export's Python touches no cell."""
-    starts = ", ".join(f"char({ord(c)})" for c in text.FORMULA_STARTS)
-    return f"CASE WHEN substr({expr}, 1, 1) IN ({starts}) THEN '''' || {expr} ELSE {expr} END"
+    SQLite as it writes each row, so the export's Python touches no cell. One GLOB class per
+    cell: a list of char() calls cost the export a fifth of its time."""
+    return f"CASE WHEN {expr} GLOB '{_FORMULA_CLASS}*' THEN '''' || {expr} ELSE {expr} END"
+
+
+# text.FORMULA_STARTS as a GLOB character class ("-" last: itself, not a range).
+_FORMULA_CLASS = "[" + "".join(sorted(text.FORMULA_STARTS, key=lambda c: c == "-")) + "]"
+assert "'" not in _FORMULA_CLASS and "]" not in _FORMULA_CLASS[1:-1]
+# Cells the service writes itself, or a CHECK constraint holds to a few words: never a formula.
+_NEVER_FORMULA = {"reference", "received_at", "channel", "status", "answer_published", "first_answered_at",
+                  "duplicate_of", "notes"}
 
 
 def export_rows(db: Database, filters: dict, viewer: dict, personal: bool, neutral: bool, batch: int = 2000):
@@ -534,7 +542,7 @@ def export_rows(db: Database, filters: dict, viewer: dict, personal: bool, neutr
         ("component", "s.component"), ("language", "s.language"),
         ("district", masks.expression(db, "s", "district")), ("page", masks.expression(db, "s", "page")),
         ("message", masks.expression(db, "s", "message")),
-        # A reference, and notes that start with their time: never a formula, each read once.
+        # A reference, and notes that start with their time: never a formula (_NEVER_FORMULA).
         ("duplicate_of", f"(SELECT reference FROM submissions d WHERE d.id = s.duplicate_of{hidden})"),
         ("answer", masks.expression(db, "a", "body")), ("answer_language", "a.language"),
         ("answer_published", "a.published"), ("first_answered_at", "s.first_answered_at"),
@@ -544,8 +552,7 @@ def export_rows(db: Database, filters: dict, viewer: dict, personal: bool, neutr
     ]
     if personal:
         columns += [("name", "c.name"), ("contact", "c.contact"), ("consent_to_contact", "c.consent_to_contact")]
-    once = {"duplicate_of", "notes"}
-    select = ", ".join(f"{_neutral(expr) if neutral and name not in once else expr} AS {name}"
+    select = ", ".join(f"{_neutral(expr) if neutral and name not in _NEVER_FORMULA else expr} AS {name}"
                        for name, expr in columns)
     cursor = db.conn.cursor()
     cursor.row_factory = None  # plain tuples: the csv module writes them without a Python loop

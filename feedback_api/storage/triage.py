@@ -33,6 +33,7 @@ SIMILAR_LIMIT = 5
 # among them fit the budget (a few ms of bm25).
 SIMILAR_WINDOW = 50000
 SIMILAR_BUDGET = 4000
+SIMILAR_COMMON = 1000   # a word in this many of the window's answers is common: never ranked
 GROUP_ANSWER_MAX = 1000     # members answered per click
 GROUP_ANSWER_CHUNK = 100    # ... in write transactions of this many (tens of ms each)
 CLAIM_KINDS = ("submission", "group")
@@ -112,9 +113,9 @@ def _terms(message: str) -> list[str]:
 
 def similar_answers(db: Database, submission: dict, limit: int = SIMILAR_LIMIT) -> list[dict]:
     """Published answers in the submission's language most like its message, best first,
-    among the newest SIMILAR_WINDOW answers: ranked by bm25 on the message's rarest words (by
-    how many answers hold each) while their expected postings in that window fit
-    SIMILAR_BUDGET; then, if that found too few, the newest answers holding all of the next
+    among the newest SIMILAR_WINDOW answers: ranked by bm25 on the message's rarest words (how
+    many answers in that window hold each, counted up to SIMILAR_COMMON) while their postings
+    fit SIMILAR_BUDGET; then, if that found too few, the newest answers holding all of the next
     three (common words: the walk stops at the first matches). So a message of common words
     costs what one of rare words does, however many answers there are. Never the
     submission's own answer, nor one of a sensitive or spam case."""
@@ -122,18 +123,22 @@ def similar_answers(db: Database, submission: dict, limit: int = SIMILAR_LIMIT) 
     newest = db.conn.execute("SELECT COALESCE(max(id), 0) FROM answers").fetchone()[0]
     if not terms or not newest:
         return []
-    marks = {f"t{i}": t for i, t in enumerate(terms)}
-    counts = sorted(db.conn.execute(
-        f"SELECT term, doc FROM answer_search_vocab WHERE term IN ({', '.join(':' + m for m in marks)})",
-        marks).fetchall(), key=lambda r: (r["doc"], r["term"]))
-    share = min(1.0, SIMILAR_WINDOW / newest)     # answer ids run in time order, drafts included
-    ranked, spent = [], 0.0
-    for row in counts[:8]:
-        if spent + row["doc"] * share > SIMILAR_BUDGET:
+    floor = newest - SIMILAR_WINDOW
+    # Counted in the window, each up to SIMILAR_COMMON: bounded work per word. (The index's
+    # own vocabulary counts a word's every posting: seconds for a message at a million rows.)
+    counts = sorted(((db.conn.execute(
+        "SELECT count(*) FROM (SELECT rowid FROM answer_search WHERE answer_search MATCH :match"
+        " AND rowid > :floor LIMIT :most)",
+        {"match": f'{{question body}} : "{t}"', "floor": floor, "most": SIMILAR_COMMON}).fetchone()[0], t)
+        for t in terms), key=lambda c: c)
+    counts = [(n, t) for n, t in counts if n]
+    ranked, spent = [], 0
+    for n, term in counts[:8]:
+        if n >= SIMILAR_COMMON or spent + n > SIMILAR_BUDGET:
             break
-        ranked.append(row["term"])
-        spent += row["doc"] * share
-    common = [r["term"] for r in counts[len(ranked):len(ranked) + 3]]
+        ranked.append(term)
+        spent += n
+    common = [t for _, t in counts[len(ranked):len(ranked) + 3]]
     language = '"' + submission["language"].replace('"', "") + '"'
     found: list[dict] = []
     for words, order in ((" OR ".join(f'"{t}"' for t in ranked), "rank"),
@@ -148,7 +153,7 @@ def similar_answers(db: Database, submission: dict, limit: int = SIMILAR_LIMIT) 
             f" ORDER BY {order} LIMIT :candidates) f"
             " JOIN answers a ON a.id = f.id JOIN submissions s ON s.id = a.submission_id"
             " WHERE a.published = 1 AND s.sensitive = 0 AND s.status != 'spam' AND s.id != :me",
-            {"match": f"language : {language} AND {{question body}} : ({words})", "floor": newest - SIMILAR_WINDOW,
+            {"match": f"language : {language} AND {{question body}} : ({words})", "floor": floor,
              "candidates": limit * 3, "me": submission["id"]})) if a["id"] not in seen]
     return found[:limit]
 
