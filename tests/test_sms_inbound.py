@@ -200,14 +200,19 @@ def test_stop_and_start_in_every_language(sms_app, text):
         assert text(start, number=number).get_data(as_text=True) == replies.started(lang)
 
 
-def test_per_number_limit_stops_a_flood_from_one_phone_only(tmp_path):
-    app = make_app(tmp_path, SMS_INBOUND_SECRET=SMS_SECRET, RATELIMIT_ENABLED=True,
-                   SMS_LIMIT_PER_NUMBER="3 per minute")
+def _texter(app):
     client = app.test_client()
 
     def send(number, body):
         return client.post(f"/api/v1/sms/inbound?from={number}", data=body.encode(),
                            content_type="text/plain; charset=utf-8", headers=AUTH)
+    return send
+
+
+def test_per_number_limit_stops_a_flood_from_one_phone_only(tmp_path):
+    app = make_app(tmp_path, SMS_INBOUND_SECRET=SMS_SECRET, RATELIMIT_ENABLED=True,
+                   SMS_LIMIT_PER_NUMBER="3 per minute")
+    client, send = app.test_client(), _texter(app)
     responses = [send("03001111111", f"question number {i} about my payment") for i in range(5)]
     assert [r.status_code for r in responses] == [200, 200, 200, 429, 429]
     assert 1 <= int(responses[-1].headers["Retry-After"]) <= 60   # when this number may text again
@@ -220,14 +225,6 @@ def test_per_number_limit_stops_a_flood_from_one_phone_only(tmp_path):
     assert len(read_rows(app.config["DATABASE"], "SELECT id FROM submissions")) == 5
     storage.close_thread_connections()
 
-
-def _texter(app):
-    client = app.test_client()
-
-    def send(number, body):
-        return client.post(f"/api/v1/sms/inbound?from={number}", data=body.encode(),
-                           content_type="text/plain; charset=utf-8", headers=AUTH)
-    return send
 
 
 def test_per_number_limit_holds_across_workers_without_redis(tmp_path):

@@ -97,7 +97,8 @@ def _per_number_limits() -> tuple | None:
 @limiter.request_filter
 def _no_limits_per_address() -> bool:
     """The SMS routes have no per-address limits (every text comes from Kannel's address):
-    flask-limiter has nothing to check on them, and skips them at once."""
+    should limits for every route ever be set (limits.init_app then keeps flask-limiter's
+    before_request check), they must not count Kannel's texts as one client's."""
     return request.blueprint == bp.name
 
 
