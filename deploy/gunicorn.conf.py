@@ -63,6 +63,13 @@ def on_starting(server):
         db.close()
 
 
+def post_worker_init(worker):
+    """Each worker reads its data files and indexes the sensitive terms before its first request."""
+    from feedback_api import public
+
+    public.warm_up()
+
+
 def when_ready(server):
     """A database made before the moderation figures and export masks existed: count and mask
     its rows beside the running service, in a process of its own, in batches that never hold

@@ -95,6 +95,18 @@ lookup_limit = limiter.shared_limit(lookups_limit, scope="lookups")
 
 # ---------------------------------------------------------------- submissions
 
+def warm_up() -> None:
+    """Read and index now what the first submission would otherwise read while its sender waits
+    (the sensitive terms, the strings, the districts): gunicorn runs this in each worker before
+    it takes a request (deploy/gunicorn.conf.py). Eight threads' first submissions each built
+    them at once, which cost the first seconds after a start (benchmarks/submission_path.md)."""
+    for lang in i18n.languages():
+        i18n.strings(lang)
+    i18n.components()
+    i18n.district_lookup()
+    sensitive.is_sensitive("warm up ٹھگی 1000")
+
+
 @bp.post("/submissions")
 @limiter.limit(submissions_limit)
 def create_submission():
