@@ -136,6 +136,20 @@ def test_the_mark_goes_once_urdu_moderation_is_recorded_as_reviewed(data_copy, u
     assert mark_of(urdu.get("/moderation/").get_data(as_text=True))
 
 
+def test_urdu_template_replies_are_offered_with_a_draft_note_until_reviewed(data_copy, moderator, submit):
+    ref = submit("Nashonuma centre closed on Tuesday", district="Multan")
+    note = i18n.t("en", "moderation.submission.templates_draft", language="اردو")
+
+    def offered(lang):
+        return moderator.get(f"/moderation/submissions/{ref}?answer_lang={lang}").get_data(as_text=True)
+    assert note in offered("ur")            # Urdu replies exist and nobody has checked them
+    assert "draft-note" not in offered("en")
+    assert "draft-note" not in offered("sd")  # no Sindhi replies: the English ones are offered
+    set_entry(data_copy, "ur", "answer_templates",
+              {"status": "reviewed", "by": "Urdu-speaking moderator", "date": dt.date(2026, 11, 1)})
+    assert "draft-note" not in offered("ur")
+
+
 # ---------------------------------------------------------------- the site reads the same record
 
 def site_context(lang: str, page_status: str | None, text_lang: str | None = None) -> dict:

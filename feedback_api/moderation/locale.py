@@ -41,6 +41,12 @@ def ui_draft() -> bool:
     return i18n.is_draft(current(), "moderation")
 
 
+def answers_draft(lang: str) -> bool:
+    """Whether the template replies in `lang` are a draft translation (data/translation_review.yml):
+    the submission page says so where it offers them, since they are sent to the public."""
+    return i18n.is_draft(lang, "answer_templates")
+
+
 def direction(lang: str | None = None) -> str:
     return i18n.text_direction(lang or current())
 
@@ -142,7 +148,8 @@ def waiting(stamp: str | None) -> str:
 
 def template_globals() -> dict:
     return {"mt": mt, "ui_lang": current, "ui_dir": direction, "UI_LANGUAGES": ui_languages(),
-            "zone_label": zone_label, "ui_draft": ui_draft}
+            "zone_label": zone_label, "ui_draft": ui_draft,
+            "answers_draft": answers_draft}
 
 
 def template_filters() -> dict:
