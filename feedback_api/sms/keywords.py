@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import yaml
 
 from .. import i18n
-from ..folding import EDGE_PUNCTUATION, VARIANTS, heavy, light, vary  # noqa: F401  (keywords.light: conversation)
+from ..folding import EDGE_PUNCTUATION, light, vary
 
 # Letters only one of our languages uses (for guessing a message's language).
 _SINDHI = set("ڪڏڄڃڇڙڱڻٻٽٿڦڳڌڊڍڀ")
@@ -69,7 +69,7 @@ def index() -> tuple[dict, dict]:
     light_index: dict[str, Keyword] = {}
     heavy_index: dict[str, Keyword] = {}
     for (form, kind, value), langs in words.items():
-        for table, key in ((light_index, form), (heavy_index, form.translate(VARIANTS))):
+        for table, key in ((light_index, form), (heavy_index, vary(form))):
             known = table.get(key)
             if known and (known.kind, known.value) != (kind, value):
                 raise ValueError(f"SMS keyword {key!r} means both {known.value} and {value}")

@@ -40,11 +40,6 @@ CLAIM_KINDS = ("submission", "group")
 _WORD = re.compile(r"[^\W_]+")
 
 
-
-def key_of(message: str) -> int:
-    return folding.group_key(message)
-
-
 # ---------------------------------------------------------------- backfill
 
 def complete(db: Database) -> bool:
@@ -65,7 +60,7 @@ def backfill(db: Database, batch: int | None = None, pause: float = batches.PAUS
     # Up to the newest row now: rows stored from here on get their key from insert_submission
     # (chasing a growing table would never end while submissions arrive).
     top = db.conn.execute("SELECT COALESCE(max(id), 0) FROM submissions").fetchone()[0]
-    db.conn.create_function("triage_group_key", 1, key_of, deterministic=True)
+    db.conn.create_function("triage_group_key", 1, folding.group_key, deterministic=True)
 
     def keys(size: int):
         low = db.conn.execute("SELECT groups_done_to FROM triage_progress").fetchone()[0]
@@ -105,7 +100,7 @@ def _terms(message: str) -> list[str]:
     letter variant (كفالت finds کفالت), at most 40."""
     found: list[str] = []
     for word in _WORD.findall(folding.light(message)):
-        for form in (word, word.translate(folding.VARIANTS)):
+        for form in (word, folding.vary(word)):
             if len(form) > 1 and len(form) <= 40 and form not in found:
                 found.append(form)
     return found[:40]
