@@ -226,7 +226,6 @@ def test_per_number_limit_stops_a_flood_from_one_phone_only(tmp_path):
     storage.close_thread_connections()
 
 
-
 def test_per_number_limit_holds_across_workers_without_redis(tmp_path):
     """Two apps on one database, each with its own in-process limiter storage, as two gunicorn
     workers without Redis: the number's texts are counted once, in the database."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from .. import references, resubmits, sensitive, storage, validation
+from .. import folding, references, resubmits, sensitive, storage, validation
 from ..storage.db import grouped
 from . import keywords, phone, replies, store
 
@@ -31,7 +31,7 @@ class Reply:
 
 
 def _reference_like(text: str) -> bool:
-    compact = re.sub(r"[\s\-_.]", "", keywords.light(text)).upper()
+    compact = re.sub(r"[\s\-_.]", "", folding.light(text)).upper()
     return bool(_LOOKS_LIKE_REFERENCE.match(compact))
 
 
@@ -48,16 +48,21 @@ def respond(number: str, text: str, limits: tuple | None = None) -> Reply:
     last = state["language"]
     keyword = keywords.match(text)
 
-    def count(also=None) -> None:
-        """Count this text and do `also(db)` in one write (only the count without limits),
-        which may share its commit with other texts' (storage.db.grouped)."""
+    def counted(also=None):
+        """One write's work: this text counted against its number's limits (when they are
+        on), then `also(db)`."""
         def work(db) -> None:
             if limits:
                 store.count_text(db, number_hash, limits)
             if also:
                 also(db)
+        return work
+
+    def count(also=None) -> None:
+        """counted(also) in a write of its own, which may share its commit with other texts'
+        (storage.db.grouped); no write when there is nothing to do."""
         if limits or also:
-            grouped(db, work)
+            grouped(db, counted(also))
 
     def language_of(kw) -> str:
         if len(kw.languages) == 1:
@@ -81,7 +86,7 @@ def respond(number: str, text: str, limits: tuple | None = None) -> Reply:
             lang = last or DEFAULT_LANGUAGE
             return _quiet(state, Reply(replies.not_found(lang, " ".join(text.split())[:20]), "invalid_reference"))
         if len(keywords.words(text)) > 2:
-            return _quiet(state, _submission(db, number, number_hash, text, last, limits, count))
+            return _quiet(state, _submission(db, number, number_hash, text, last, count, counted))
         count()   # one or two words that mean nothing to us
         lang = last or keywords.detect_language(text, DEFAULT_LANGUAGE)
         return _quiet(state, Reply(replies.menu(lang), "menu"))
@@ -109,7 +114,7 @@ def _quiet(state: dict, reply: Reply) -> Reply:
     return reply
 
 
-def _submission(db, number: str, number_hash: str, text: str, last: str | None, limits, count) -> Reply:
+def _submission(db, number: str, number_hash: str, text: str, last: str | None, count, counted) -> Reply:
     cfg = current_app.config
     lang = keywords.detect_language(text, last or DEFAULT_LANGUAGE)
     words = set(keywords.words(text))
@@ -129,12 +134,8 @@ def _submission(db, number: str, number_hash: str, text: str, last: str | None, 
                resubmit_hash=resubmits.resubmit_hash({**clean, "contact": number}, message_hash, number_hash))
     # Texting in is asking for an answer by text: the number is the contact, with consent.
     contact = {"name": None, "contact": number, "consent_to_contact": True}
-
-    def also(db) -> None:   # in the submission's own transaction: one commit
-        if limits:
-            store.count_text(db, number_hash, limits)
-        if lang != last:
-            store.set_number_in(db, number_hash, lang)
+    # Counted, and the language remembered, in the submission's own transaction: one commit.
+    also = counted((lambda db: store.set_number_in(db, number_hash, lang)) if lang != last else None)
     reference, created = storage.insert_submission(
         db, row, contact, storage.ago(cfg["DUPLICATE_WINDOW_SECONDS"]), references.new_reference, also)
     return Reply(replies.received(lang, reference), "submission" if created else "duplicate", reference)
