@@ -243,12 +243,10 @@ def queue_and_counts(db: Database, filters: dict, viewer: dict, limit: int, afte
     of them in the status asked for. (A word searched as a prefix makes SQLite merge every
     matching word's entries before the first row comes: tens of ms at a million rows, so
     once a page, not twice.) Elsewhere the two are read apart."""
-    if not (filters.get("q") and filters.get("order") != "oldest" and not (after or before or last)):
+    first_search_page = filters.get("q") and filters.get("order") != "oldest" and not (after or before or last)
+    head = _search_head(db, filters, viewer) if first_search_page else None
+    if head is None:   # not a search's first page, or nothing searchable in the words
         rows, newer, older = queue(db, filters, viewer, limit, after=after, before=before, last=last)
-        return (rows, newer, older, *status_counts(db, filters, viewer))
-    head = _search_head(db, filters, viewer)
-    if head is None:   # nothing searchable in the words: as queue() shows it
-        rows, newer, older = queue(db, filters, viewer, limit)
         return (rows, newer, older, *status_counts(db, filters, viewer))
     capped = len(head) > COUNT_CAP
     counted = head[:COUNT_CAP]
