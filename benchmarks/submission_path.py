@@ -31,7 +31,7 @@ from pathlib import Path
 
 from benchmarks.api_load import (LIMITS_ON, PYTHON, SUBMIT_LUA, free_port, machine, run_wrk,
                                  start_server, stop_server)
-from benchmarks.scale import seeded_copy
+from benchmarks.scale import checkpoint, seeded_copy
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -87,9 +87,7 @@ def settled_base(rows: int, directory: Path, cache: str | None) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     seeded_copy(rows, str(directory / "bench.sqlite3"), cache)
     _flask(directory, "init-db")   # migrations, then count-earlier to the end
-    conn = sqlite3.connect(directory / "bench.sqlite3")
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")   # one self-contained file to copy
-    conn.close()
+    checkpoint(str(directory / "bench.sqlite3"))
     if kept:
         shutil.copyfile(directory / "bench.sqlite3", kept)
         return kept
