@@ -7,7 +7,7 @@ throwaway self-signed one, hence `--ignore-certificate-errors`). So Lighthouse l
 https://example.org/ehsaas/ur/ and checks the tags a search engine would see there.
 
     (cd benchmarks/lighthouse && npm ci)        # once: lighthouse@12.2.3
-    flock /work/team/bench.lock nice -n 5 .venv/bin/python -m benchmarks.lighthouse_seo \\
+    nice -n 5 .venv/bin/python -m benchmarks.lighthouse_seo \\
         [--site-url https://example.org/ehsaas/] [--json benchmarks/results/lighthouse_seo.json]
 """
 from __future__ import annotations

@@ -4,7 +4,7 @@ them: `--cache DIR` keeps scale-N.sqlite3): the SQL of each triage page, and the
 gives an older database its duplicate groups and answer index, with submissions arriving
 meanwhile. Writes benchmarks/triage.md.
 
-    flock /work/team/bench.lock nice -n 5 .venv/bin/python -m benchmarks.triage CACHE/scale-100000.sqlite3
+    nice -n 5 .venv/bin/python -m benchmarks.triage CACHE/scale-100000.sqlite3
 
 Reads (each timed over many calls, ms): the published answers most like a submission (200
 random submissions), the groups list's first page and a page 20 clicks deep, the largest
@@ -120,7 +120,7 @@ def main() -> None:
     earlier = out.read_text(encoding="utf-8").rstrip("\n") + "\n\n" if out.exists() else ""
     lines = ["# Triage at volume: its SQL at N submissions, and the backfill beside arriving submissions"
              if not earlier else f"## Run of {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC", "",
-             f"Measured {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC by `flock /work/team/bench.lock nice -n 5 "
+             f"Measured {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC by `nice -n 5 "
              f".venv/bin/python -m benchmarks.triage {'--reads-only ' if args.reads_only else ''}"
              f"{' '.join(Path(d).name for d in args.databases)}` on databases "
              "seeded by benchmarks/scale.py (the script's docstring says what each figure is). In process, no HTTP: "

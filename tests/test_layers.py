@@ -43,7 +43,7 @@ def test_no_sys_path_edits_outside_tests():
 
 # Notes kept outside this repository (a team's shared folder, its findings and design files):
 # the code must not need or cite them; docs/dev/ holds the decisions in the repository.
-OUTSIDE = re.compile(r"FINDINGS|\.\./shared\b|/work/shared|shared/source|\b(?:DESIGN|STYLE)\.md\b|facts-sources")
+OUTSIDE = re.compile(r"FINDINGS|\.\./shared\b|/work/|shared/source|\b(?:DESIGN|STYLE)\.md\b|facts-sources")
 
 
 def test_no_reference_to_files_outside_the_repository():
