@@ -88,9 +88,11 @@ def test_answer_published_on_a_phone_reaches_the_answered_and_check_pages(
     # Work the queue: the spam goes (ticked, bulk action), the question is found by a word.
     page.check(f"input[aria-label*='{spam}']")
     page.click("button[name=action][value=spam]")
+    page.wait_for_load_state()   # count() does not wait: on a busy machine the new page may be half read
     assert page.locator("ol.queue a.ref").count() == 1
     page.fill("#q", word)
     page.click(".filters .search button")
+    page.wait_for_load_state()
     links = page.locator("ol.queue a.ref")
     assert links.count() == 1 and links.first.inner_text() == ref
     if lang == "ur":
