@@ -60,18 +60,6 @@ def test_no_page_scans_the_table_or_sorts_every_match(mod_app, admin, moderator,
     assert {s: p for s, p in problems.items() if p} == {}
 
 
-def test_the_digest_reads_its_period_from_one_covering_index(mod_app, admin, some_rows):
-    """Every figure of a district's period comes from submissions_digest alone: the period's
-    entries, never the district's whole history nor a row of the table."""
-    sqls = [s for s in statements(mod_app, admin, "/moderation/digest?district=Quetta&lang=ur")
-            if "FROM submissions s WHERE" in s]
-    assert len(sqls) == 4
-    with mod_app.app_context():
-        for sql in sqls:
-            plan = [row[3] for row in storage.get_db().conn.execute("EXPLAIN QUERY PLAN " + sql)]
-            assert plan[0].startswith("SEARCH s USING COVERING INDEX submissions_digest (district=? AND <expr>"), plan
-
-
 def test_a_submission_page_and_the_digest_do_not_scan(mod_app, admin, some_rows):
     """(The digest sorts its per-district groups and the changes list: a handful of rows.)"""
     for url in (f"/moderation/submissions/{some_rows[0]}", "/moderation/digest?district=Quetta&lang=ur"):

@@ -10,6 +10,7 @@
     masks        masked copies of free text, written with it, that exports read
     triage       similar published answers, duplicate groups, claims
     feed         the public feed, "you said, we did", the district digest
+    digest       the district digest's figures and public answers kept per district and day
 
 Importing the package is enough to migrate a database to the latest schema. The names below
 are the ones most callers need; the rest are used from their module.
