@@ -494,3 +494,11 @@ def _m0014_group_keys_one_letter_table(db: Database) -> None:
     if changed:
         db.conn.execute("UPDATE triage_progress SET groups_done_to = min(groups_done_to, :first)",
                         {"first": min(row[0] for row in changed) - 1})
+
+
+@migration("0015_drop_answer_search_vocab")
+def _m0015_drop_answer_search_vocab(db: Database) -> None:
+    """The word list over the answer search (fts5vocab) that migration 0011 made: nothing reads
+    it (similar answers count each word's postings among the newest answers instead: the
+    vocabulary counts every posting, seconds a message at a million rows)."""
+    db.executescript("DROP TABLE answer_search_vocab;")
