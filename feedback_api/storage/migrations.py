@@ -496,8 +496,16 @@ def _m0014_group_keys_one_letter_table(db: Database) -> None:
                         {"first": min(row[0] for row in changed) - 1})
 
 
-@migration("0015_digest_figures")
-def _m0015_digest_figures(db: Database) -> None:
+@migration("0015_drop_answer_search_vocab")
+def _m0015_drop_answer_search_vocab(db: Database) -> None:
+    """The word list over the answer search (fts5vocab) that migration 0011 made: nothing reads
+    it (similar answers count each word's postings among the newest answers instead: the
+    vocabulary counts every posting, seconds a message at a million rows)."""
+    db.executescript("DROP TABLE answer_search_vocab;")
+
+
+@migration("0016_digest_figures")
+def _m0016_digest_figures(db: Database) -> None:
     """The district digest from figures kept per district and day, and its public answers from
     a list kept per district and day (storage/digest.py): tables, triggers, the list filled
     and the index of answered rows built here (seconds at a million rows); the figures of
