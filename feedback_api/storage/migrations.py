@@ -494,3 +494,12 @@ def _m0014_group_keys_one_letter_table(db: Database) -> None:
     if changed:
         db.conn.execute("UPDATE triage_progress SET groups_done_to = min(groups_done_to, :first)",
                         {"first": min(row[0] for row in changed) - 1})
+
+
+@migration("0015_fulltext_in_batches")
+def _m0015_fulltext_in_batches(db: Database) -> None:
+    """The full-text index of messages filled in batches after the write, not by a trigger in
+    each submission's transaction (storage/fulltext.py says how it stays right). Every row
+    there is now is indexed already: the position starts at the newest (instant)."""
+    from . import fulltext
+    db.executescript(fulltext.schema_sql())
