@@ -4,7 +4,10 @@ site/<lang>/search/index.json, each holding only that language's pages.
 Material's search plugin writes one index for every language (mkdocs-static-i18n #271), which
 would make an Urdu reader download English too. docs/assets/search.js fetches only the
 reader's index, and only when the reader opens search. The index also carries the result
-strings in its language, so pages don't pay for them on every visit.
+strings in its language, so pages don't pay for them on every visit, and, for a language
+written in Arabic script, the service's one table of letter variants (feedback_api/folding.py
+`LETTERS`), so that the site's search folds the letters the service's duplicate groups and SMS
+keywords fold, from one table.
 """
 from __future__ import annotations
 
@@ -15,6 +18,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from mkdocs.plugins import event_priority, get_plugin_logger
+
+from feedback_api import folding
 
 from . import build
 
@@ -47,6 +52,13 @@ def roman_names(lang: str) -> list[tuple[str, str]]:
         return []
     return [(build.t(lang, f"components.{slug}"), build.t(build.i18n.DEFAULT_LANGUAGE, f"components.{slug}"))
             for slug in build.i18n.components()]
+
+
+def letters(lang: str) -> dict[str, str]:
+    """The letter variants search.js folds on `lang`'s site: none for a left-to-right one."""
+    if build.text_direction(lang) != "rtl":
+        return {}
+    return {letter: to for letter, to in folding.LETTERS.items() if to}
 
 
 def entries_for(docs: list[dict], root: str, other_roots: list[str],
@@ -89,6 +101,8 @@ def on_post_build(config):
             "strings": {k: build.t(lang, f"site.{v}") for k, v in RESULT_STRINGS.items()},
             "docs": entries_for(docs, root, [r for r in roots.values() if r], roman_names(lang)),
         }
+        if letters(lang):
+            index["letters"] = letters(lang)
         path = site / root / "search" / "index.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")

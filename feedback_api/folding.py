@@ -3,8 +3,8 @@ diacritics, invisible marks and digits (`light`), then the Arabic-script letter 
 keyboards mix up (`heavy`, with `LETTERS`: Arabic kaf and Sindhi kaf to Urdu kaf, the yeh and
 heh forms...), and the duplicate-group key built on it (`group_key`). Used by the SMS keywords
 (feedback_api/sms/keywords.py), moderation's duplicate groups (storage/triage.py) and the
-sensitive check (sensitive.py, which adds its own disguises); the site's search
-(docs/assets/search.js) folds the commonest of these letters in the reader's browser.
+sensitive check (sensitive.py, which adds its own disguises), and the site's search
+(docs/assets/search.js, which gets `LETTERS` in each Arabic-script language's search index).
 """
 from __future__ import annotations
 

@@ -121,10 +121,10 @@ def test_a_search_reads_the_index_as_it_is_while_another_process_holds_the_write
 def test_a_database_whose_index_was_kept_by_triggers_is_migrated_at_once(tmp_path):
     path = str(tmp_path / "old.sqlite3")
     db = storage.connect(path)
-    migrations._set.apply(db, stop_before="0015_fulltext_in_batches")   # the previous version
+    migrations._set.apply(db, stop_before="0016_fulltext_in_batches")   # the previous version
     old = [insert(db, f"old message {n}") for n in range(3)]
     db.close()
-    assert "0015_fulltext_in_batches" in migrations.migrate(path)
+    assert "0016_fulltext_in_batches" in migrations.migrate(path)
     db = storage.connect(path)
     try:
         assert db.conn.execute("SELECT indexed_to FROM fulltext_progress").fetchone()[0] == old[-1]

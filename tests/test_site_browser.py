@@ -159,6 +159,7 @@ def test_numbers_from_facts_keep_their_order_in_urdu_text(phone_nojs, site_serve
     ("/sd/", "کفالت", "/sd/programme/kafalat/"),        # Urdu kaf on the Sindhi site (Sindhi writes ڪ)
     ("/ur/", "Kafalat", "/ur/programme/kafalat/"),       # the Roman name on the Urdu site
     ("/ps/", "kafalat", "/ps/programme/kafalat/"),
+    ("/ps/", "ڈکوي", "/ps/programme/kafalat/"),          # Urdu ddal for Pashto's ډ (the service's table)
 ])
 def test_search_finds_letter_variants_and_roman_names(browser, site_server, path, typed, found):
     context = browser.new_context(viewport={"width": 360, "height": 640})

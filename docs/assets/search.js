@@ -17,19 +17,18 @@
   var docs = null;
   var strings = {};
 
-  /* Arabic-script letter variants typed on different keyboards, and their digits: Arabic,
-     Sindhi and Pashto forms of the same letter find each other (Sindhi's kaf U+06AA and the
-     Urdu kaf U+06A9; Pashto's ye forms and Urdu's ye; the he forms). */
-  var FOLD = { "\u064a": "\u06cc", "\u0649": "\u06cc", "\u06d0": "\u06cc", "\u06cd": "\u06cc",
-    "\u0643": "\u06a9", "\u06aa": "\u06a9", "\u0647": "\u06c1", "\u06be": "\u06c1",
-    "\u06c3": "\u06c1", "\u06c0": "\u06c1", "\u0629": "\u06c1", "\u0623": "\u0627",
-    "\u0625": "\u0627", "\u0622": "\u0627" };
-  var VARIANTS = new RegExp("[" + Object.keys(FOLD).join("") + "]", "g");
+  /* Arabic-script letter variants typed on different keyboards (Arabic, Sindhi and Pashto forms
+     of a letter find its Urdu form: ڪ and ک, ډ and ڈ, the ye and he forms), from the index
+     (`letters`, written by ehsaas_site/search.py from the service's one table); then the
+     marks and digits. NFKC first, as the service folds: a letter with hamza stays one letter. */
+  var FOLD = {};
+  var VARIANTS = null;
 
   function normalize(text) {
+    text = text.normalize("NFKC");
+    if (VARIANTS) text = text.replace(VARIANTS, function (c) { return FOLD[c]; });
     return text.normalize("NFKD").toLowerCase()
       .replace(/[\u0300-\u036f\u064b-\u065f\u0670\u06d6-\u06ed\u200c\u200d\u0640]/g, "")
-      .replace(VARIANTS, function (c) { return FOLD[c]; })
       .replace(/[\u0660-\u0669]/g, function (c) { return String(c.charCodeAt(0) - 0x660); })
       .replace(/[\u06f0-\u06f9]/g, function (c) { return String(c.charCodeAt(0) - 0x6f0); });
   }
@@ -46,6 +45,9 @@
 
   function prepare(index) {
     strings = index.strings || {};
+    FOLD = index.letters || {};
+    var letters = Object.keys(FOLD).join("");
+    VARIANTS = letters ? new RegExp("[" + letters + "]", "g") : null;
     var titles = {};
     index.docs.forEach(function (doc) {
       if (doc.location.indexOf("#") < 0) titles[doc.location] = doc.title;

@@ -5,7 +5,7 @@ Why: indexing a message by trigger cost each submission about 0.1 ms of SQLite C
 (a few rows per FTS5 segment in a group commit); indexed 256 at a time, a row costs a tenth of
 that (benchmarks/submission_path.md).
 
-How it stays right (migration 0015):
+How it stays right (migration 0016):
 - `fulltext_progress.indexed_to`: rows with id <= it are in the index, rows above it are not
   yet. Indexing a batch and moving it happen in one transaction, so a crash leaves neither half
   done: after a restart the rows above it are simply indexed by the next batch or search.
@@ -31,7 +31,7 @@ CATCH_UP_WAIT = 1.0   # seconds a search waits for the write lock before reading
 
 
 def schema_sql() -> str:
-    """Migration 0015: the position, and the three triggers made to respect it."""
+    """Migration 0016: the position, and the three triggers made to respect it."""
     indexed = "(SELECT indexed_to FROM fulltext_progress)"
     return f"""
 CREATE TABLE fulltext_progress (

@@ -496,8 +496,16 @@ def _m0014_group_keys_one_letter_table(db: Database) -> None:
                         {"first": min(row[0] for row in changed) - 1})
 
 
-@migration("0015_fulltext_in_batches")
-def _m0015_fulltext_in_batches(db: Database) -> None:
+@migration("0015_drop_answer_search_vocab")
+def _m0015_drop_answer_search_vocab(db: Database) -> None:
+    """The word list over the answer search (fts5vocab) that migration 0011 made: nothing reads
+    it (similar answers count each word's postings among the newest answers instead: the
+    vocabulary counts every posting, seconds a message at a million rows)."""
+    db.executescript("DROP TABLE answer_search_vocab;")
+
+
+@migration("0016_fulltext_in_batches")
+def _m0016_fulltext_in_batches(db: Database) -> None:
     """The full-text index of messages filled in batches after the write, not by a trigger in
     each submission's transaction (storage/fulltext.py says how it stays right). Every row
     there is now is indexed already: the position starts at the newest (instant)."""

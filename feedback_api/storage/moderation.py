@@ -461,11 +461,12 @@ def save_answer(db: Database, submission_id: int, user_id: int, body: str, langu
         # reported as listed and never appear (the feed needs the question).
         raise ValueError("a listed answer needs its public question")
     with immediate(db):
-        return _save_answer(db, submission_id, user_id, body, language, public_question, publish, listed)
+        return write_answer(db, submission_id, user_id, body, language, public_question, publish, listed)
 
 
-def _save_answer(db, submission_id, user_id, body, language, public_question, publish, listed) -> str:
-    """save_answer inside the caller's transaction (a group's answer writes many)."""
+def write_answer(db: Database, submission_id: int, user_id: int, body: str, language: str,
+                 public_question: str | None, publish: bool, listed: bool) -> str:
+    """save_answer inside the caller's transaction (a group's answer writes many in one)."""
     stamp = now()
     sub = _one(db.conn.execute("SELECT id, status, sensitive, first_answered_at FROM submissions"
                                " WHERE id = :id", {"id": submission_id}))

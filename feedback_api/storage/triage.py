@@ -244,7 +244,7 @@ def answer_group(db: Database, key: int, user_id: int, body: str, language: str,
                 " AND expires_at > :now) ORDER BY received_at, id LIMIT :limit",
                 {"key": key, "user": user_id, "now": now(), "limit": min(chunk, most - answered)})]
             for submission_id in ids:
-                moderation._save_answer(db, submission_id, user_id, body, language, None, True, False)
+                moderation.write_answer(db, submission_id, user_id, body, language, None, True, False)
             if ids:
                 audit.record(db, user_id, "group_answer", ids[0], None,
                              {"answered": len(ids), "language": language}, detail=f"group {key}")
