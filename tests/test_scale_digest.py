@@ -220,13 +220,13 @@ def test_the_digest_reads_kept_figures_by_district_and_day(mod_app, admin, submi
 
 
 def test_migration_on_a_database_made_by_the_previous_version(tmp_path):
-    """0016 on a database at 0015 with rows in it: the page counted from rows until the backfill
+    """0017 on a database at 0016 with rows in it: the page counted from rows until the backfill
     is done (nothing wrong meanwhile), then from the figures, the same page; the backfill runs
     in batches while submissions keep arriving and changing."""
     path = str(tmp_path / "feedback.sqlite3")
     db = storage.connect(path)
     db.conn.execute("PRAGMA journal_mode = WAL")
-    storage.migrations._set.apply(db, stop_before="0016_digest_figures")
+    storage.migrations._set.apply(db, stop_before="0017_digest_figures")
     assert "submissions_digest" in {r[0] for r in db.conn.execute("SELECT name FROM sqlite_master")}
     rng = random.Random(7)
     with storage.immediate(db):

@@ -8,6 +8,7 @@
     moderation   accounts, sessions, the queue, answers, exports, the dashboard
     counts       moderation figures kept per week by triggers (queue counts, dashboard)
     masks        masked copies of free text, written with it, that exports read
+    fulltext     the full-text index of messages, filled in batches after the write
     triage       similar published answers, duplicate groups, claims
     feed         the public feed, "you said, we did", the district digest
     digest       the district digest's figures and public answers kept per district and day

@@ -27,6 +27,7 @@ import contextlib
 import datetime as dt
 import errno
 import fcntl
+import logging
 import os
 import sqlite3
 import threading
@@ -347,10 +348,10 @@ def immediate(db: Database, wait: float | None = None):
 class _Grouped:
     """One write waiting in a queue's `pending`: its work, its deadline and, once its batch has
     run, its result or exception."""
-    __slots__ = ("work", "deadline", "done", "result", "error")
+    __slots__ = ("work", "deadline", "after", "done", "result", "error")
 
-    def __init__(self, work, deadline: float):
-        self.work, self.deadline = work, deadline
+    def __init__(self, work, deadline: float, after=None):
+        self.work, self.deadline, self.after = work, deadline, after
         self.done, self.result, self.error = False, None, None
 
     def outcome(self):
@@ -359,9 +360,12 @@ class _Grouped:
         return self.result
 
 
-def grouped(db: Database, work, wait: float | None = None):
+def grouped(db: Database, work, wait: float | None = None, after=None):
     """`work(db)` run in a write transaction that it may share with other threads' grouped
     writes, committed (one fsync) before this returns its result or raises its exception.
+    `after(db)`, if given, runs once per transaction after all its writes (each distinct
+    `after` once), in a savepoint of its own: its exception undoes only its own work and fails
+    none of the writes (the full-text index's batches: storage/fulltext.py).
 
     While one thread has the turn, the others' writes wait in the queue; the next thread to get
     the turn (the leader) runs every waiting write on its own connection, in arrival order, each
@@ -372,7 +376,7 @@ def grouped(db: Database, work, wait: float | None = None):
     the lock until the earliest deadline among its writes. `work` must only use the connection
     it is given and touch no state of the thread that queued it."""
     queue = writer_queue(db.path)
-    item = _Grouped(work, _deadline(queue, db, wait))
+    item = _Grouped(work, _deadline(queue, db, wait), after)
     with queue.cond:
         queue.pending.append(item)
         while queue.busy and not item.done:
@@ -409,6 +413,8 @@ def _run_batch(queue: _WriterQueue, db: Database, batch: list[_Grouped]) -> None
                         db.conn.execute("ROLLBACK TO grouped_write")
                         item.error = exc
                     db.conn.execute("RELEASE grouped_write")
+                for after in dict.fromkeys(item.after for item in batch if item.after):
+                    _after_batch(db, after)
                 db.conn.execute("COMMIT")
             except BaseException:
                 _rollback(db)
@@ -431,3 +437,17 @@ def _run_batch(queue: _WriterQueue, db: Database, batch: list[_Grouped]) -> None
     for item in batch:
         item.done = True
     _committed(queue)
+
+
+def _after_batch(db: Database, after) -> None:
+    """One `after` of a batch, in its own savepoint: an exception that is not a storage fault
+    undoes its work only (it is logged; what it does is tried again by a later batch)."""
+    db.conn.execute("SAVEPOINT grouped_after")
+    try:
+        after(db)
+    except Exception as exc:
+        if fault(exc) is not None or not db.conn.in_transaction:
+            raise
+        db.conn.execute("ROLLBACK TO grouped_after")
+        logging.getLogger(__name__).exception("after a group commit's writes: %r failed", after)
+    db.conn.execute("RELEASE grouped_after")

@@ -146,8 +146,7 @@ CREATE INDEX submissions_answer_days ON submissions (district COLLATE NOCASE, {f
 # ---------------------------------------------------------------- backfill
 
 def progress(db: Database) -> tuple[int, int]:
-    row = db.conn.execute("SELECT done_to, target FROM digest_progress").fetchone()
-    return row["done_to"], row["target"]
+    return batches.progress(db, "digest_progress")
 
 
 def complete(db: Database) -> bool:

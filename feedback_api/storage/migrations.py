@@ -504,8 +504,17 @@ def _m0015_drop_answer_search_vocab(db: Database) -> None:
     db.executescript("DROP TABLE answer_search_vocab;")
 
 
-@migration("0016_digest_figures")
-def _m0016_digest_figures(db: Database) -> None:
+@migration("0016_fulltext_in_batches")
+def _m0016_fulltext_in_batches(db: Database) -> None:
+    """The full-text index of messages filled in batches after the write, not by a trigger in
+    each submission's transaction (storage/fulltext.py says how it stays right). Every row
+    there is now is indexed already: the position starts at the newest (instant)."""
+    from . import fulltext
+    db.executescript(fulltext.schema_sql())
+
+
+@migration("0017_digest_figures")
+def _m0017_digest_figures(db: Database) -> None:
     """The district digest from figures kept per district and day, and its public answers from
     a list kept per district and day (storage/digest.py): tables, triggers, the list filled
     and the index of answered rows built here (seconds at a million rows); the figures of

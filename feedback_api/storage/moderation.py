@@ -14,7 +14,7 @@ import re
 from sqlite_utils import Database
 
 from .. import text
-from . import audit, counts, masks
+from . import audit, counts, fulltext, masks
 from .db import dicts as _dicts, immediate, now, one as _one
 
 QUEUE_ORDER = "s.received_at DESC, s.id DESC"
@@ -137,6 +137,15 @@ def fts_query(db: Database, text: str) -> str | None:
     return " ".join(f"{t}*" for t in terms) or None
 
 
+def search_match(db: Database, text: str) -> str | None:
+    """`fts_query(text)`, once the submissions waiting for the full-text index are in it
+    (storage/fulltext.py): a search finds every submission stored before it."""
+    match = fts_query(db, text)
+    if match:
+        fulltext.catch_up(db)
+    return match
+
+
 def _where(db: Database, filters: dict, viewer: dict) -> tuple[str, dict]:
     """WHERE clause for the queue, exports and counts. Known keys only; values were checked by
     the view (choices) or are bound as parameters. A unary + keeps SQLite from using an index
@@ -167,7 +176,7 @@ def _where(db: Database, filters: dict, viewer: dict) -> tuple[str, dict]:
         clauses.append("s.received_at <= :date_to")
         params["date_to"] = filters["date_to"] + "T23:59:59Z"
     if filters.get("q"):
-        match = fts_query(db, filters["q"])
+        match = search_match(db, filters["q"])
         if match:
             clauses.append("s.id IN (SELECT rowid FROM submissions_fts WHERE submissions_fts MATCH :match)")
             params["match"] = match
@@ -190,7 +199,7 @@ def _source(db: Database, filters: dict, viewer: dict, descending: bool) -> tupl
     search walks the full-text index newest match first (rowid order, which is arrival order:
     received_at is the time of the insert) and stops after one page; anything else walks an
     index in (received_at, id) order."""
-    match = fts_query(db, filters["q"]) if filters.get("q") else None
+    match = search_match(db, filters["q"]) if filters.get("q") else None
     where, params = _where(db, {**filters, "q": None}, viewer)
     direction = "DESC" if descending else "ASC"
     if match:

@@ -7,7 +7,7 @@ import sqlite3
 from sqlite_utils import Database
 
 from .. import folding
-from . import masks
+from . import fulltext, masks
 from .db import grouped, immediate, now
 
 STATUSES = ("new", "in_review", "answered", "closed", "spam")
@@ -38,7 +38,8 @@ def insert_submission(db: Database, row: dict, contact: dict | None, duplicate_s
 
     The write is grouped (db.grouped): it may share its transaction and fsync with other
     threads' submissions, each in its own savepoint, the resend check seeing those before it.
-    What needs no lock (masks, the group key) is worked out here, before queueing."""
+    What needs no lock (masks, the group key) is worked out here, before queueing. The message
+    reaches the full-text index after the write, in batches (storage/fulltext.py)."""
     values = {"kind": row["kind"], "component": row["component"],
               "language": row["language"], "message": row["message"], "page": row.get("page"),
               "district": row.get("district"), "channel": row.get("channel", "web"),
@@ -78,7 +79,7 @@ def insert_submission(db: Database, row: dict, contact: dict | None, duplicate_s
                  "consent": int(contact.get("consent_to_contact", 0))})
         return values["reference"], True
 
-    return grouped(db, work)
+    return grouped(db, work, after=fulltext.index_waiting)
 
 
 def public_status(db: Database, reference: str) -> dict | None:
