@@ -54,11 +54,11 @@ def on_starting(server):
         return
     server.log.info("database %s: %s", app.config["DATABASE"],
                     f"applied {', '.join(applied)}" if applied else "up to date")
-    from feedback_api.storage import counts, masks, triage
+    from feedback_api.storage import counts, digest, masks, triage
 
     db = storage.connect(app.config["DATABASE"])
     try:
-        server.count_earlier = not (counts.complete(db) and masks.complete(db) and triage.complete(db))
+        server.count_earlier = not all(part.complete(db) for part in (counts, masks, triage, digest))
     finally:
         db.close()
 

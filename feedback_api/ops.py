@@ -11,7 +11,7 @@ from flask import Blueprint, Flask, current_app, jsonify
 from flask.cli import with_appcontext
 
 from . import storage
-from .storage import counts, masks, triage
+from .storage import counts, digest, masks, triage
 
 bp = Blueprint("ops", __name__)
 
@@ -74,14 +74,16 @@ def init_db_command():
 
 def count_earlier(path: str) -> None:
     """Count submissions stored before the moderation figures existed, mask the free text of
-    rows stored before the export masks did, and give older rows their duplicate group and
-    older answers their place in the answer search (batched: the service may run meanwhile;
-    see storage/counts.py, masks.py and triage.py)."""
+    rows stored before the export masks did, give older rows their duplicate group and older
+    answers their place in the answer search, and count older rows into the district digest's
+    figures (batched: the service may run meanwhile; see storage/counts.py, masks.py, triage.py
+    and digest.py)."""
     db = storage.connect(path)
     try:
         counted = counts.backfill(db)
         masked = masks.backfill(db)
         grouped = triage.backfill(db)
+        digested = digest.backfill(db)
     finally:
         db.close()
     if counted:
@@ -90,14 +92,16 @@ def count_earlier(path: str) -> None:
         click.echo(f"{path}: masked the free text of {masked} earlier rows for exports")
     if grouped:
         click.echo(f"{path}: grouped or indexed {grouped} earlier submissions and answers for triage")
+    if digested:
+        click.echo(f"{path}: counted {digested} earlier submissions into the district digest's figures")
 
 
 @click.command("count-earlier")
 @with_appcontext
 def count_earlier_command():
-    """Build the moderation figures, export masks, duplicate groups and answer search of what
-    was stored before they existed (init-db and gunicorn's start run this; safe to run again or
-    alongside the service)."""
+    """Build the moderation figures, export masks, duplicate groups, answer search and district
+    digest figures of what was stored before they existed (init-db and gunicorn's start run
+    this; safe to run again or alongside the service)."""
     count_earlier(current_app.config["DATABASE"])
 
 

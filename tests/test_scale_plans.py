@@ -60,18 +60,6 @@ def test_no_page_scans_the_table_or_sorts_every_match(mod_app, admin, moderator,
     assert {s: p for s, p in problems.items() if p} == {}
 
 
-def test_the_digest_reads_its_period_from_one_covering_index(mod_app, admin, some_rows):
-    """Every figure of a district's period comes from submissions_digest alone: the period's
-    entries, never the district's whole history nor a row of the table."""
-    sqls = [s for s in statements(mod_app, admin, "/moderation/digest?district=Quetta&lang=ur")
-            if "FROM submissions s WHERE" in s]
-    assert len(sqls) == 4
-    with mod_app.app_context():
-        for sql in sqls:
-            plan = [row[3] for row in storage.get_db().conn.execute("EXPLAIN QUERY PLAN " + sql)]
-            assert plan[0].startswith("SEARCH s USING COVERING INDEX submissions_digest (district=? AND <expr>"), plan
-
-
 def test_a_submission_page_and_the_digest_do_not_scan(mod_app, admin, some_rows):
     """(The digest sorts its per-district groups and the changes list: a handful of rows.)"""
     for url in (f"/moderation/submissions/{some_rows[0]}", "/moderation/digest?district=Quetta&lang=ur"):
@@ -84,7 +72,7 @@ def test_each_backfill_batch_reads_its_own_range_of_ids(mod_app, some_rows):
     """The backfills of an older database (figures, masks, groups, the answer search) read each
     batch by its range of ids: a batch costs its rows, not a walk of the table or of every
     published answer (as through answer_search_content's view: minutes at a million)."""
-    from feedback_api.storage import counts, masks, triage
+    from feedback_api.storage import counts, digest, masks, triage
 
     with mod_app.app_context():
         db = storage.get_db()
@@ -97,17 +85,22 @@ def test_each_backfill_batch_reads_its_own_range_of_ids(mod_app, some_rows):
                             " answers_target = (SELECT max(id) FROM answers)")
             db.conn.execute("UPDATE submissions SET group_key = NULL")
             db.conn.execute("INSERT INTO answer_search (answer_search) VALUES ('delete-all')")
+            db.conn.execute("DELETE FROM digest_figures")
+            db.conn.execute("UPDATE digest_progress SET done_to = 0, target = (SELECT max(id) FROM submissions)")
         seen = []
         db.conn.set_trace_callback(seen.append)
         try:
             assert counts.backfill(db, pause=0) and masks.backfill(db, pause=0) and triage.backfill(db, pause=0)
+            assert digest.backfill(db, pause=0)
         finally:
             db.conn.set_trace_callback(None)
         batch_sql = [s for s in seen if re.search(r"\bid > \d+ AND \w*\.?id <= \d+", s)]
-        assert len(batch_sql) >= 7 + 1 + 3 + 2
+        assert len(batch_sql) >= 7 + 1 + 3 + 2 + 3
         for sql in batch_sql:
             plan = [row[3] for row in db.conn.execute("EXPLAIN QUERY PLAN " + sql)]
             assert not [p for p in plan if re.match(r"SCAN \w+\b(?! USING)", p) or "answers_public" in p], (sql, plan)
+            if "digest_figures" in sql:  # not by an index that holds half the table (sensitive = 0)
+                assert plan[0] == "SEARCH s USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)", (sql, plan)
         assert triage.similar_answers(db, {"id": 0, "message": "When will Kafalat come", "language": "en"})
 
 

@@ -39,19 +39,23 @@ def _cleaned(parts):
 
 
 def csv_stream(parts, prepared: bool = False):
-    """CSV of `parts` (column names, then batches of rows), every cell quoted (OWASP). Unless
-    `prepared` (masked and neutralised already), free text is masked and each cell neutralised
-    here. One chunk per batch: one per row made the export CPU-bound."""
+    """CSV of `parts` (column names, then batches of rows), every cell quoted (OWASP). With
+    `prepared`, each batch is CSV text already, masked and neutralised (SQLite wrote its lines:
+    storage/moderation.export_rows with `lines`); else free text is masked and each cell
+    neutralised here. One chunk per batch: one per row made the export CPU-bound."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
     if not prepared:
         parts = _cleaned(parts)
     writer.writerow(next(parts))
     yield "\ufeff" + buffer.getvalue()  # the BOM: spreadsheets then read the file as UTF-8
+    if prepared:
+        yield from parts
+        return
     for batch in parts:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows(batch if prepared else ([text.neutral_cell(v) for v in row] for row in batch))
+        writer.writerows([text.neutral_cell(v) for v in row] for row in batch)
         yield buffer.getvalue()
 
 
@@ -85,7 +89,7 @@ def export(fmt):
     db = storage.get_db()
     # The query runs (and fails, if it must) before the export is audited and the 200 is sent:
     # a failure then is an error page, not a file cut off mid-stream.
-    rows = sm.export_rows(db, filters, viewer(), personal, neutral=fmt == "csv")
+    rows = sm.export_rows(db, filters, viewer(), personal, neutral=fmt == "csv", lines=fmt == "csv")
     first = next(rows, None)
     rows = itertools.chain([first] if first is not None else [], rows)
     audit.append(db, viewer()["id"], "export", None, None,

@@ -11,6 +11,7 @@
     fulltext     the full-text index of messages, filled in batches after the write
     triage       similar published answers, duplicate groups, claims
     feed         the public feed, "you said, we did", the district digest
+    digest       the district digest's figures and public answers kept per district and day
 
 Importing the package is enough to migrate a database to the latest schema. The names below
 are the ones most callers need; the rest are used from their module.

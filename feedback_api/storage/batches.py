@@ -21,6 +21,13 @@ BUDGET = 0.25   # seconds a batch may hold the write lock: what a waiting submis
 PAUSE = 0.05    # seconds between batches, for queued writers
 
 
+def progress(db: Database, table: str) -> tuple[int, int]:
+    """(done_to, target) of a backfill's one-row progress table: rows with id <= done_to are
+    done, rows with id > target were handled as they were written."""
+    row = db.conn.execute(f"SELECT done_to, target FROM {table}").fetchone()
+    return row["done_to"], row["target"]
+
+
 def run(db: Database, step: Callable[[int], tuple[int, tuple] | None], start: int, most: int,
         fixed: bool = False, pause: float = PAUSE, report=None, budget: float = BUDGET) -> int:
     """Call `step(size)` in a write transaction of its own until it returns None (nothing left).

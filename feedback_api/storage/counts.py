@@ -117,8 +117,7 @@ CREATE INDEX submissions_topic_code ON submissions (topic_code, received_at);
 # ---------------------------------------------------------------- backfill
 
 def progress(db: Database) -> tuple[int, int]:
-    row = db.conn.execute("SELECT done_to, target FROM counts_progress").fetchone()
-    return row["done_to"], row["target"]
+    return batches.progress(db, "counts_progress")
 
 
 def complete(db: Database) -> bool:

@@ -13,7 +13,7 @@ import statistics
 
 from sqlite_utils import Database
 
-from . import audit
+from . import audit, digest as digest_figures
 from .db import dicts as _dicts, immediate, now
 
 
@@ -213,16 +213,60 @@ def set_change_published(db: Database, user_id: int, change_id: int, published: 
 
 # ---------------------------------------------------------------- the district digest
 
-HEARD_ON = "COALESCE(s.gathered_on, substr(s.received_at, 1, 10))"
+HEARD_ON = digest_figures.for_row(digest_figures.HEARD_ON, "s")
+# A district's period, sensitive and spam left out (districts compared as the queue does).
+_DIGEST_ROWS = (f"s.sensitive = 0 AND s.status != 'spam' AND s.district = :district COLLATE NOCASE"
+                f" AND {HEARD_ON} BETWEEN :date_from AND :date_to")
 
 
 def digest(db: Database, district: str, date_from: str, date_to: str, top: int = 5) -> dict:
     """One district and period (dates inclusive): what was heard (counts by component and
     kind, by status, top topic codes), what was answered (publicly listed answers, and how
     many answered at all), what was done (published changes there). Sensitive and spam left out.
-    Each answer carries its submitter's `name` and `contact`, only for the caller to cut them out."""
-    where = (f"s.sensitive = 0 AND s.status != 'spam' AND s.district = :district COLLATE NOCASE"
-             f" AND {HEARD_ON} BETWEEN :date_from AND :date_to")
+    Each answer carries its submitter's `name` and `contact`, only for the caller to cut them out.
+    The figures come from those kept per district and day (storage/digest.py), or, until their
+    backfill is done, from the rows (`digest_by_rows`): the same either way."""
+    where = _DIGEST_ROWS
+    params = {"district": district, "date_from": date_from, "date_to": date_to}
+    figures = (_digest_kept(db, district, date_from, date_to, top) if digest_figures.complete(db)
+               else digest_by_rows(db, district, date_from, date_to, top))
+    # The period's public answers from the list kept per district and day (a few a day at most),
+    # each checked again here; CROSS JOIN keeps SQLite from starting at the district's rows.
+    answers = _dicts(db.conn.execute(
+        "SELECT a.language, s.component, a.public_question AS question, a.body AS answer,"
+        " a.published_at, c.name, c.contact FROM digest_answers d CROSS JOIN answers a ON a.id = d.answer_id"
+        " CROSS JOIN submissions s ON s.id = a.submission_id LEFT JOIN contacts c ON c.submission_id = s.id"
+        " WHERE d.district = :district AND d.day BETWEEN :date_from AND :date_to"
+        f" AND {PUBLIC_ANSWER} AND {where} ORDER BY a.published_at DESC, a.id DESC LIMIT 20", params))
+    changes = _change_rows(
+        db, "c.published = 1 AND c.district = :district COLLATE NOCASE"
+            " AND COALESCE(c.happened_on, substr(c.created_at, 1, 10)) BETWEEN :date_from AND :date_to",
+        params)
+    return {**figures, "answers": answers, "changes": changes}
+
+
+def _digest_kept(db: Database, district: str, date_from: str, date_to: str, top: int) -> dict:
+    kept = digest_figures.figures(db, district, date_from, date_to)
+    table: dict[str, dict[str, int]] = {}
+    for (component, kind), n in sorted(kept["part"].items()):
+        table.setdefault(component, {})[kind] = n
+    by_status: dict[str, int] = {}
+    buckets: dict[int, int] = {}
+    for (status, bucket), n in sorted(kept["state"].items()):
+        by_status[status] = by_status.get(status, 0) + n
+        if bucket >= 0:
+            buckets[bucket] = buckets.get(bucket, 0) + n
+    by_status = {status: n for status, n in by_status.items() if n}
+    topics = sorted(((code, n) for (code, _), n in kept["topic"].items()), key=lambda t: (-t[1], t[0]))[:top]
+    return {"by_component_kind": table, "by_status": by_status, "topics": topics,
+            "received": sum(by_status.values()), "answered": sum(buckets.values()),
+            "median_days_to_answer": digest_figures.median_days(db, district, date_from, date_to, buckets)}
+
+
+def digest_by_rows(db: Database, district: str, date_from: str, date_to: str, top: int = 5) -> dict:
+    """The digest's figures counted from the period's rows: what the kept figures replace, read
+    until their backfill is done (then every row of the district's history is walked)."""
+    where = _DIGEST_ROWS
     params = {"district": district, "date_from": date_from, "date_to": date_to}
     by_component_kind = db.conn.execute(
         f"SELECT s.component, s.kind, count(*) AS n FROM submissions s WHERE {where}"
@@ -232,23 +276,12 @@ def digest(db: Database, district: str, date_from: str, date_to: str, top: int =
     topics = [(r["topic_code"], r["n"]) for r in db.conn.execute(
         f"SELECT s.topic_code, count(*) AS n FROM submissions s WHERE {where} AND s.topic_code IS NOT NULL"
         " GROUP BY s.topic_code ORDER BY n DESC, s.topic_code LIMIT :top", {**params, "top": top})]
-    # Each of these reads the district's period from its covering index (submissions_digest,
-    # migration 0010), never the table: the period's rows, not the district's history.
     answered_days = [r["days"] for r in db.conn.execute(
-        "SELECT max(0.0, julianday(s.first_answered_at) - julianday(s.received_at)) AS days"
-        f" FROM submissions s WHERE {where} AND s.first_answered_at IS NOT NULL", params)]
-    answers = _dicts(db.conn.execute(
-        "SELECT a.language, s.component, a.public_question AS question, a.body AS answer,"
-        " a.published_at, c.name, c.contact FROM answers a JOIN submissions s ON s.id = a.submission_id"
-        " LEFT JOIN contacts c ON c.submission_id = s.id"
-        f" WHERE {PUBLIC_ANSWER} AND {where} ORDER BY a.published_at DESC, a.id DESC LIMIT 20", params))
-    changes = _change_rows(
-        db, "c.published = 1 AND c.district = :district COLLATE NOCASE"
-            " AND COALESCE(c.happened_on, substr(c.created_at, 1, 10)) BETWEEN :date_from AND :date_to",
-        params)
+        f"SELECT {digest_figures.for_row(digest_figures.DAYS, 's')} AS days FROM submissions s"
+        f" WHERE {where} AND s.first_answered_at IS NOT NULL", params)]
     table: dict[str, dict[str, int]] = {}
     for row in by_component_kind:
         table.setdefault(row["component"], {})[row["kind"]] = row["n"]
     return {"by_component_kind": table, "by_status": by_status, "topics": topics,
             "received": sum(by_status.values()), "answered": len(answered_days),
-            "median_days_to_answer": _median(answered_days), "answers": answers, "changes": changes}
+            "median_days_to_answer": _median(answered_days)}

@@ -511,3 +511,15 @@ def _m0016_fulltext_in_batches(db: Database) -> None:
     there is now is indexed already: the position starts at the newest (instant)."""
     from . import fulltext
     db.executescript(fulltext.schema_sql())
+
+
+@migration("0017_digest_figures")
+def _m0017_digest_figures(db: Database) -> None:
+    """The district digest from figures kept per district and day, and its public answers from
+    a list kept per district and day (storage/digest.py): tables, triggers, the list filled
+    and the index of answered rows built here (seconds at a million rows); the figures of
+    existing rows come from `digest.backfill()`, in batches, beside the service. The wide
+    covering index the digest read its period from (0010's submissions_digest) goes: no query
+    needs it now, and every submission paid an entry in it."""
+    from . import digest
+    db.executescript(digest.schema_sql() + "DROP INDEX submissions_digest;\n")
