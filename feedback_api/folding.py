@@ -15,7 +15,23 @@ import unicodedata
 # Light folding: marks that change nothing a reader would call a different word.
 DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640"
                         "\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
-DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+# Characters people write to us in: Latin, Greek, Cyrillic and Arabic letters, general
+# punctuation (the joiners and bidi marks among them) and Arabic presentation forms.
+_COMMON = (range(0x0800), range(0x2000, 0x2070), range(0xFB50, 0xFF00))
+
+
+def translation(table: dict) -> dict:
+    """`table` (as str.maketrans makes it) with every common character that it does not change
+    mapped to itself: str.translate gives the same text, a few times faster. (It raises and
+    clears a KeyError for each character missing from its table: most of an Urdu message,
+    several tables per submission; benchmarks/submission_path.md.)"""
+    full = {code: code for codes in _COMMON for code in codes}
+    full.update(table)
+    return full
+
+
+DIGITS = translation(str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789"))
+_OTHER_DIGITS = re.compile("[۰-۹٠-٩]")   # most messages have none: no translate at all
 EDGE_PUNCTUATION = " \t\n.,;:!?'\"()[]{}-_*#،؛؟۔٫٬"
 # Heavy folding: the one table of Arabic-script letter variants, each to the Urdu letter (or
 # letters) a reader takes it for. The duplicate group key, the SMS keywords, the answer-search
@@ -35,7 +51,7 @@ LETTERS = {
     "ڀ": "بہ", "ٺ": "ٹہ", "ٿ": "تہ", "ڌ": "دہ", "ڇ": "چہ", "ڦ": "پہ", "ڍ": "ڈہ",
     "ـ": None,                                  # tatweel, a stretch that is no letter
 }
-VARIANTS = str.maketrans(LETTERS)
+VARIANTS = translation(str.maketrans(LETTERS))
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
@@ -44,7 +60,7 @@ def light(text: str) -> str:
     either end dropped."""
     text = unicodedata.normalize("NFKC", text).casefold()
     if not text.isascii():  # digits and marks to fold are all outside ASCII (and translate is slow)
-        text = DIACRITICS.sub("", text.translate(DIGITS))
+        text = DIACRITICS.sub("", text.translate(DIGITS) if _OTHER_DIGITS.search(text) else text)
     return " ".join(text.split()).strip(EDGE_PUNCTUATION)
 
 

@@ -14,13 +14,13 @@ from . import folding, i18n
 
 # Letters that vary by keyboard or language: folding.LETTERS, the table the duplicate group key
 # uses too; then the Cyrillic and Greek look-alikes of Latin letters that disguise a word.
-_LETTERS = str.maketrans({
+_LETTERS = folding.translation(str.maketrans({
     **folding.LETTERS,
     "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p",
     "с": "c", "т": "t", "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s", "ԁ": "d", "ɡ": "g",
     "α": "a", "β": "b", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t",
     "υ": "u", "χ": "x",
-})
+}))
 # Digits and signs written for letters inside a word (fr4ud, $cam, r1shwat).
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b",
                        "@": "a", "$": "s", "!": "i", "|": "l", "€": "e"})
@@ -40,7 +40,7 @@ def _marks_and_digits() -> dict:
             table[code] = None
         elif category == "Nd" and not char.isascii():
             table[code] = str(unicodedata.digit(char))
-    return table
+    return folding.translation(table)
 
 
 def _fold_token(token: str) -> str:

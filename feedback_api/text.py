@@ -34,6 +34,11 @@ _INTERNATIONAL = re.compile(r"\d{9,15}")
 # One group of this many digits or more, written without separators, is masked whatever it
 # is (an account, a card, an unusual ID): dates (8 digits) and amounts stay readable.
 LONG_GROUP = 9
+# The fewest digits of anything masked: LONG_GROUP, and an international number's 9 (a CNIC has
+# 13, a Pakistani number 10 or more). A text with fewer is left as it is without being read run
+# by run: most messages (an amount, a date), at a few microseconds instead of tens.
+FEWEST_MASKED_DIGITS = min(LONG_GROUP, 9)
+_DIGIT = re.compile(r"\d")
 
 BIDI_CONTROLS = {
     "\u202a": "U+202A", "\u202b": "U+202B", "\u202c": "U+202C", "\u202d": "U+202D",
@@ -111,7 +116,10 @@ def mask_numbers(text: str | None) -> str | None:
     replaced by •, separators kept."""
     if text is None:
         return None
-    return NUMBER_RUN.sub(_mask_run, str(text))
+    text = str(text)
+    if len(_DIGIT.findall(text)) < FEWEST_MASKED_DIGITS:
+        return text
+    return NUMBER_RUN.sub(_mask_run, text)
 
 
 def has_masked_number(text: str | None) -> bool:

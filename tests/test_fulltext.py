@@ -26,6 +26,14 @@ def index_agrees(db) -> None:
         db.conn.execute("INSERT INTO submissions_fts (submissions_fts, rank) VALUES ('integrity-check', 1)")
 
 
+def migrated(tmp_path):
+    """(path, connection) of a new database at the latest schema."""
+    path = str(tmp_path / "f.sqlite3")
+    db = storage.connect(path)
+    migrations._set.apply(db)
+    return path, db
+
+
 def insert(db, message: str) -> int:
     with db.conn:
         return db.conn.execute(
@@ -57,8 +65,7 @@ def test_a_group_commit_indexes_the_rows_waiting_once_there_are_enough(mod_app):
 
 
 def test_edits_and_deletions_keep_the_index_right_whether_or_not_a_row_was_indexed(tmp_path):
-    db = storage.connect(str(tmp_path / "f.sqlite3"))
-    migrations._set.apply(db)
+    _path, db = migrated(tmp_path)
     try:
         indexed = [insert(db, f"indexed apple {n}") for n in range(3)]
         fulltext.catch_up(db)
@@ -83,9 +90,7 @@ def test_edits_and_deletions_keep_the_index_right_whether_or_not_a_row_was_index
 
 
 def test_rows_stored_before_a_crash_are_found_after_the_restart(tmp_path):
-    path = str(tmp_path / "f.sqlite3")
-    db = storage.connect(path)
-    migrations._set.apply(db)
+    path, db = migrated(tmp_path)
     insert(db, "stored before the crash")
     db.close()                                   # no batch ran: the row is not in the index
     db = storage.connect(path)
@@ -98,9 +103,7 @@ def test_rows_stored_before_a_crash_are_found_after_the_restart(tmp_path):
 
 
 def test_a_search_reads_the_index_as_it_is_while_another_process_holds_the_write_lock(tmp_path):
-    path = str(tmp_path / "f.sqlite3")
-    db = storage.connect(path)
-    migrations._set.apply(db)
+    path, db = migrated(tmp_path)
     insert(db, "indexed first")
     fulltext.catch_up(db)
     insert(db, "stored second")

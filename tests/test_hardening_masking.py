@@ -46,6 +46,14 @@ def test_dates_amounts_and_references_stay_readable(readable):
     assert text.mask_numbers(readable) == readable
 
 
+@pytest.mark.parametrize("shortest", ["123456789", "+12 345 6789", "۱۲۳۴۵۶۷۸۹", "00 12 345 678"])
+def test_the_shortest_numbers_masked_have_nine_digits_and_are_masked(shortest):
+    """mask_numbers leaves a text with fewer digits than any masked number as it is, unread:
+    a number of exactly that many is still masked, however it is written."""
+    assert text.FEWEST_MASKED_DIGITS == 9
+    assert digits_left(text.mask_numbers(f"call {shortest} today")) == 0
+
+
 def test_two_numbers_in_one_run_are_both_masked():
     assert text.mask_numbers("0300 1234567 or 0301 7654321") == "•••• ••••••• or •••• •••••••"
 
