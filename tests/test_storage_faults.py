@@ -135,7 +135,9 @@ def test_read_only_disk_refuses_clearly_and_recovers_when_read_write_again(gunic
     assert status.status_code == 200 or status.json()["error"]["code"] == "storage_unavailable"
 
     disk.remount("rw")
-    assert _wait_for(lambda: requests.get(server.url + "/healthz", timeout=30).status_code == 200, 90)
+    seen = []
+    assert _wait_for(lambda: seen.append(requests.get(server.url + "/healthz", timeout=30))
+                     or seen[-1].status_code == 200, 90), (seen[-1].text[:300], server.read_log()[-4000:])
     response = _submit(server, "after the disk is writable again")
     assert response.status_code == 201, response.text[:300]
     assert _workers(server.proc.pid) == workers
