@@ -404,17 +404,12 @@ def _run_batch(queue: _WriterQueue, db: Database, batch: list[_Grouped]) -> None
             _begin(queue, db, deadline)
             try:
                 for item in batch:
-                    db.conn.execute("SAVEPOINT grouped_write")
-                    try:
-                        item.result = item.work(db)
-                    except Exception as exc:
-                        if fault(exc) is not None or not db.conn.in_transaction:
-                            raise   # the disk, or SQLite undid the whole transaction
-                        db.conn.execute("ROLLBACK TO grouped_write")
-                        item.error = exc
-                    db.conn.execute("RELEASE grouped_write")
+                    item.result, item.error = _in_savepoint(db, item.work)
                 for after in dict.fromkeys(item.after for item in batch if item.after):
-                    _after_batch(db, after)
+                    _, error = _in_savepoint(db, after)
+                    if error is not None:   # its work undone alone: a later batch tries it again
+                        logging.getLogger(__name__).error("after a group commit's writes: %r failed", after,
+                                                          exc_info=error)
                 db.conn.execute("COMMIT")
             except BaseException:
                 _rollback(db)
@@ -439,15 +434,17 @@ def _run_batch(queue: _WriterQueue, db: Database, batch: list[_Grouped]) -> None
     _committed(queue)
 
 
-def _after_batch(db: Database, after) -> None:
-    """One `after` of a batch, in its own savepoint: an exception that is not a storage fault
-    undoes its work only (it is logged; what it does is tried again by a later batch)."""
-    db.conn.execute("SAVEPOINT grouped_after")
+def _in_savepoint(db: Database, work) -> tuple:
+    """`work(db)` in a savepoint of its own: (its result, None), or (None, its exception) with
+    its work undone and the transaction's other work kept. A storage fault, or an error after
+    which SQLite undid the whole transaction, is raised: the batch fails as a whole."""
+    db.conn.execute("SAVEPOINT grouped_write")
     try:
-        after(db)
+        outcome = work(db), None
     except Exception as exc:
         if fault(exc) is not None or not db.conn.in_transaction:
             raise
-        db.conn.execute("ROLLBACK TO grouped_after")
-        logging.getLogger(__name__).exception("after a group commit's writes: %r failed", after)
-    db.conn.execute("RELEASE grouped_after")
+        db.conn.execute("ROLLBACK TO grouped_write")
+        outcome = None, exc
+    db.conn.execute("RELEASE grouped_write")
+    return outcome
