@@ -28,6 +28,12 @@ def progress(db: Database, table: str) -> tuple[int, int]:
     return row["done_to"], row["target"]
 
 
+def complete(db: Database, table: str) -> bool:
+    """Every row up to the backfill's target is done."""
+    done_to, target = progress(db, table)
+    return done_to >= target
+
+
 def run(db: Database, step: Callable[[int], tuple[int, tuple] | None], start: int, most: int,
         fixed: bool = False, pause: float = PAUSE, report=None, budget: float = BUDGET) -> int:
     """Call `step(size)` in a write transaction of its own until it returns None (nothing left).

@@ -121,8 +121,7 @@ def progress(db: Database) -> tuple[int, int]:
 
 
 def complete(db: Database) -> bool:
-    done_to, target = progress(db)
-    return done_to >= target
+    return batches.complete(db, "counts_progress")
 
 
 def backfill(db: Database, batch: int | None = None, pause: float = batches.PAUSE, report=None) -> int:

@@ -42,6 +42,12 @@ def for_row(template: str, r: str) -> str:
     return template.replace("{r}.", f"{r}." if r else "")
 
 
+# A district's period as the digest reads rows of `submissions s`: sensitive and spam left out,
+# districts compared as the queue does (NOCASE).
+PERIOD_ROWS = ("s.sensitive = 0 AND s.status != 'spam' AND s.district = :district COLLATE NOCASE"
+               f" AND {for_row(HEARD_ON, 's')} BETWEEN :date_from AND :date_to")
+
+
 def _counted(r: str) -> str:
     """SQL: row `r` (old/new) is kept by the triggers (not waiting for the backfill)."""
     return (f"({r}.id > (SELECT target FROM digest_progress) OR "
@@ -70,13 +76,25 @@ _LISTED = "{a}.published = 1 AND {a}.listed = 1"
 def _answers_of(s: str, where: str) -> str:
     return ("INSERT OR IGNORE INTO digest_answers (district, day, answer_id)"
             f" SELECT {s}.district, {for_row(HEARD_ON, s)}, a.id FROM answers a"
-            f" WHERE a.submission_id = {s}.id AND a.published = 1 AND a.listed = 1"
+            f" WHERE a.submission_id = {s}.id AND {_LISTED.format(a='a')}"
             f" AND {s}.district IS NOT NULL AND {where};")
 
 
 def _drop_answers_of(s: str, where: str) -> str:
     return (f"DELETE FROM digest_answers WHERE district = {s}.district AND day = {for_row(HEARD_ON, s)}"
             f" AND answer_id IN (SELECT id FROM answers WHERE submission_id = {s}.id) AND {where};")
+
+
+def _list_answer(a: str, where: str) -> str:
+    """Answer row `a` in its submission's district and day (`where`: when)."""
+    return ("INSERT OR IGNORE INTO digest_answers (district, day, answer_id)"
+            f" SELECT s.district, {for_row(HEARD_ON, 's')}, {a}.id FROM submissions s"
+            f" WHERE s.id = {a}.submission_id AND s.district IS NOT NULL AND {where};")
+
+
+def _unlist_answer(a: str) -> str:
+    return (f"DELETE FROM digest_answers WHERE answer_id = {a}.id AND (district, day) IN"
+            f" (SELECT s.district, {for_row(HEARD_ON, 's')} FROM submissions s WHERE s.id = {a}.submission_id);")
 
 
 def schema_sql() -> str:
@@ -113,28 +131,15 @@ CREATE TRIGGER submissions_digest_update AFTER UPDATE ON submissions WHEN {chang
 BEGIN {_figures('old', '-')} {_figures('new', '')}
     {_drop_answers_of('old', moved)} {_answers_of('new', moved)} END;
 CREATE TRIGGER answers_digest_insert AFTER INSERT ON answers WHEN {_LISTED.format(a='new')}
-BEGIN
-    INSERT OR IGNORE INTO digest_answers (district, day, answer_id)
-        SELECT s.district, {for_row(HEARD_ON, 's')}, new.id FROM submissions s
-        WHERE s.id = new.submission_id AND s.district IS NOT NULL;
-END;
+BEGIN {_list_answer('new', '1')} END;
 CREATE TRIGGER answers_digest_delete AFTER DELETE ON answers WHEN {_LISTED.format(a='old')}
-BEGIN
-    DELETE FROM digest_answers WHERE answer_id = old.id AND (district, day) IN
-        (SELECT s.district, {for_row(HEARD_ON, 's')} FROM submissions s WHERE s.id = old.submission_id);
-END;
+BEGIN {_unlist_answer('old')} END;
 CREATE TRIGGER answers_digest_update AFTER UPDATE OF published, listed, submission_id ON answers
 WHEN ({_LISTED.format(a='old')}) IS NOT ({_LISTED.format(a='new')}) OR old.submission_id IS NOT new.submission_id
-BEGIN
-    DELETE FROM digest_answers WHERE answer_id = old.id AND (district, day) IN
-        (SELECT s.district, {for_row(HEARD_ON, 's')} FROM submissions s WHERE s.id = old.submission_id);
-    INSERT OR IGNORE INTO digest_answers (district, day, answer_id)
-        SELECT s.district, {for_row(HEARD_ON, 's')}, new.id FROM submissions s
-        WHERE s.id = new.submission_id AND s.district IS NOT NULL AND {_LISTED.format(a='new')};
-END;
+BEGIN {_unlist_answer('old')} {_list_answer('new', _LISTED.format(a='new'))} END;
 INSERT INTO digest_answers (district, day, answer_id)
     SELECT s.district, {for_row(HEARD_ON, 's')}, a.id FROM answers a JOIN submissions s ON s.id = a.submission_id
-    WHERE a.published = 1 AND a.listed = 1 AND s.district IS NOT NULL;
+    WHERE {_LISTED.format(a='a')} AND s.district IS NOT NULL;
 -- The two middle answers of an even count, when the figures' buckets cannot tell the median:
 -- only answered rows enter (a new submission costs nothing here).
 CREATE INDEX submissions_answer_days ON submissions (district COLLATE NOCASE, {for_row(BUCKET, '')},
@@ -150,8 +155,7 @@ def progress(db: Database) -> tuple[int, int]:
 
 
 def complete(db: Database) -> bool:
-    done_to, target = progress(db)
-    return done_to >= target
+    return batches.complete(db, "digest_progress")
 
 
 def backfill(db: Database, batch: int | None = None, pause: float = batches.PAUSE, report=None) -> int:
@@ -211,9 +215,7 @@ def median_days(db: Database, district: str, date_from: str, date_to: str,
     # Two middle answers in different tenths: the lower is the last of its bucket, the higher
     # the first of its own; read them (the period's answered rows of one bucket each).
     days = for_row(DAYS, "s")
-    where = (f"s.district = :district COLLATE NOCASE AND {for_row(BUCKET, 's')} = :bucket"
-             f" AND {for_row(HEARD_ON, 's')} BETWEEN :date_from AND :date_to"
-             " AND s.first_answered_at IS NOT NULL AND s.sensitive = 0 AND s.status != 'spam'")
+    where = f"{PERIOD_ROWS} AND s.first_answered_at IS NOT NULL AND {for_row(BUCKET, 's')} = :bucket"
     params = {"district": district, "date_from": date_from, "date_to": date_to}
     a = db.conn.execute(f"SELECT max({days}) FROM submissions s WHERE {where}", {**params, "bucket": low}).fetchone()[0]
     b = db.conn.execute(f"SELECT min({days}) FROM submissions s WHERE {where}", {**params, "bucket": high}).fetchone()[0]

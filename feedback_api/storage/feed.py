@@ -214,9 +214,7 @@ def set_change_published(db: Database, user_id: int, change_id: int, published: 
 # ---------------------------------------------------------------- the district digest
 
 HEARD_ON = digest_figures.for_row(digest_figures.HEARD_ON, "s")
-# A district's period, sensitive and spam left out (districts compared as the queue does).
-_DIGEST_ROWS = (f"s.sensitive = 0 AND s.status != 'spam' AND s.district = :district COLLATE NOCASE"
-                f" AND {HEARD_ON} BETWEEN :date_from AND :date_to")
+_DIGEST_ROWS = digest_figures.PERIOD_ROWS
 
 
 def digest(db: Database, district: str, date_from: str, date_to: str, top: int = 5) -> dict:
